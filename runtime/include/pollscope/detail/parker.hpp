@@ -1,0 +1,62 @@
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+#include "pollscope/waker.hpp"
+
+namespace pollscope::detail {
+
+class ExecutorCore;
+
+/// Puts one block_on call's thread to sleep until its waker fires. Each block_on
+/// call owns its own Parker, so a wake that arrives before the thread parks is kept
+/// (NOTIFIED) and a nested block_on on the same thread cannot consume it.
+/// Reference counted: the block_on call holds one reference, each Waker one more.
+/// unpark() is thread-safe; park and take_notification belong to the owning thread.
+class Parker {
+ public:
+  /// A parker for a new block_on call: a recycled one from this thread when no
+  /// waker of its previous use is alive, else a new one.
+  static Parker* acquire();
+  /// Ends a block_on call's use (drops its reference, maybe keeps it for reuse).
+  static void recycle(Parker* parker) noexcept;
+
+  void unpark();
+  /// Consumes a pending notification without blocking.
+  bool take_notification() noexcept;
+  /// Sleeps until notified or until `deadline` (if given). True when it consumed a
+  /// notification, false when the deadline passed first.
+  bool park(std::optional<std::chrono::steady_clock::time_point> deadline);
+
+  RawWaker raw_waker() noexcept { return RawWaker{this, &vtable}; }
+  std::uint32_t live_wakers() const noexcept { return wakers_.load(std::memory_order_acquire); }
+
+  /// The executor driving the owning thread, for tracing same-thread wakes; other
+  /// threads only compare it with their own scope.
+  std::atomic<ExecutorCore*> core{nullptr};
+
+  static const RawWakerVTable vtable;
+
+ private:
+  enum : std::uint32_t { empty = 0, notified = 1, parked = 2 };
+  void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  static RawWaker clone(const void* data);
+  static void wake(const void* data);
+  static void wake_by_ref(const void* data);
+  static void drop(const void* data);
+
+  std::atomic<std::uint32_t> state_{empty};
+  std::atomic<std::uint32_t> refs_{1};
+  std::atomic<std::uint32_t> wakers_{0};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+}  // namespace pollscope::detail

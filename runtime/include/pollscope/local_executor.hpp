@@ -1,0 +1,138 @@
+#pragma once
+/// LocalExecutor: a single-threaded cooperative executor with a FIFO run queue,
+/// timers, and stall detection.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pollscope/detail/executor_core.hpp"
+#include "pollscope/detail/task.hpp"
+#include "pollscope/executor_options.hpp"
+#include "pollscope/future.hpp"
+#include "pollscope/join_handle.hpp"
+#include "pollscope/run_report.hpp"
+#include "pollscope/waker.hpp"
+
+namespace pollscope {
+
+namespace detail {
+
+/// Polls a future that lives elsewhere, in place (LocalExecutor::block_on).
+template <Future F>
+struct FutureRef {
+  using Output = output_t<F>;
+  F* future;
+  Poll<Output> poll(Context& cx) { return future->poll(cx); }
+};
+
+/// The state of a LocalExecutor, shared with its tasks (reference counted through
+/// TaskScheduler) so that wakers outliving the executor find it closed, not freed.
+class LocalCore final : public ExecutorCore, public TaskScheduler {
+ public:
+  explicit LocalCore(const ExecutorOptions& options);
+
+  TaskId next_task_id() noexcept { return next_id_++; }
+  /// Registers a freshly allocated task and queues it for its first poll.
+  void submit(TaskHeader* task);
+  /// Runs until every task finished (`target` null) or until `target` finished.
+  RunReport run(TaskHeader* target);
+  /// Cancels every unfinished task; afterwards wakes are no-ops.
+  void shutdown() noexcept;
+
+  void wake(TaskHeader* task, EventKind how) override;
+  void abort(TaskHeader* task) override;
+  void waker_event(TaskHeader* task, EventKind kind, std::uint32_t live) override;
+  bool single_threaded() const noexcept override { return true; }
+
+ private:
+  struct RemoteWake {
+    TaskHeader* task;  // holds a reference
+    EventKind how;
+    WakeSource source;
+    bool enqueue;      // the wake made the task runnable (else it only needs a trace)
+  };
+
+  void push(TaskHeader* task);  // adopts a reference
+  void drain_remote();
+  void poll_task(TaskHeader* task);
+  void complete(TaskHeader* task);
+  void close(TaskHeader* task, bool destroy_future);
+  void wait_for_remote(std::optional<std::chrono::nanoseconds> deadline);
+  bool wakers_alive_outside() const;
+  void trace_wake(TaskHeader* task, EventKind how, WakeSource source, std::uint64_t other, std::uint32_t thread);
+
+  std::deque<TaskHeader*> queue_;  // each entry holds a reference
+  TaskList live_;                  // unfinished tasks; the list holds a reference to each
+  TaskId next_id_ = 1;
+  bool running_ = false;
+  bool shut_down_ = false;
+
+  // Wakes from other threads (or from this thread outside run()).
+  std::mutex remote_mutex_;
+  std::condition_variable remote_cv_;
+  std::vector<RemoteWake> remote_;
+  std::atomic<bool> remote_pending_{false};
+  bool closed_ = false;  // under remote_mutex_
+};
+
+}  // namespace detail
+
+/// A single-threaded executor. spawn() queues a task; run() polls queued tasks in
+/// FIFO order until every task finished, the run stalls, or the poll budget runs out.
+///
+/// Threading: spawn, run, block_on, abort and destruction happen on one thread.
+/// Wakers of its tasks may be woken, cloned and dropped from any thread, even after
+/// the executor is gone. Wakes from other threads are picked up by run(), which
+/// waits for them on the real clock while a waker of an unfinished task is alive.
+class LocalExecutor {
+ public:
+  explicit LocalExecutor(ExecutorOptions options = {});
+  /// Cancels unfinished tasks: each future is destroyed exactly once.
+  ~LocalExecutor();
+  LocalExecutor(const LocalExecutor&) = delete;
+  LocalExecutor& operator=(const LocalExecutor&) = delete;
+
+  /// Queues `future` as a new task. Every task has its own output type.
+  template <Future F>
+  JoinHandle<output_t<F>> spawn(F future) {
+    static_assert(!std::is_reference_v<F>);
+    detail::TaskHeader* task = detail::allocate_task(std::move(future), core_, core_->next_task_id());
+    core_->submit(task);
+    return detail::JoinHandleAccess::adopt<output_t<F>>(task);
+  }
+
+  /// Polls tasks until all finished (completed), nothing can make progress
+  /// (stalled, naming the stuck tasks), or ExecutorOptions::max_polls polls were
+  /// made in this call (budget_exhausted; a later run() continues).
+  /// Throws std::logic_error when called from inside one of its tasks.
+  RunReport run();
+
+  /// Runs the executor until `future` (polled in place, as a task) completes and
+  /// returns its output. Other tasks run meanwhile and stay queued afterwards.
+  /// Throws RunError if the run stalls or exhausts its budget first.
+  template <FutureOrRef F>
+  output_t<F> block_on(F&& future) {
+    using Plain = std::remove_reference_t<F>;
+    JoinHandle<output_t<F>> handle = spawn(detail::FutureRef<Plain>{&future});
+    RunReport report = core_->run(detail::JoinHandleAccess::peek(handle));
+    if (!handle.is_finished()) {
+      handle.abort();  // the future is the caller's: stop polling it before returning
+      throw RunError(std::move(report));
+    }
+    Waker noop = Waker::noop();
+    Context cx(noop);
+    return handle.poll(cx).value();
+  }
+
+  /// Time since the executor was created, on its clock (virtual or real).
+  std::chrono::nanoseconds now() const noexcept { return core_->now(); }
+
+ private:
+  detail::LocalCore* core_;
+};
+
+}  // namespace pollscope

@@ -1,0 +1,108 @@
+#pragma once
+/// Tracing: every executor reports what it does, event by event, to an optional
+/// Tracer. The playground renders these events; the CLI prints them.
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pollscope/task_id.hpp"
+
+namespace pollscope {
+
+/// The `thread` of an event that happened on a thread outside the executor
+/// (e.g. a wake from another thread, noticed when the executor picks it up).
+inline constexpr std::uint32_t kExternalThread = 0xFFFFFFFFu;
+
+enum class EventKind : std::uint8_t {
+  spawn,             ///< `task` was spawned; `other`: the spawning task (0: from outside a task)
+  poll_start,        ///< the executor polls `task` (once per executor poll; nested awaits emit none)
+  poll_pending,      ///< the poll returned Pending; `source` is `self` when the task woke itself during it
+  poll_ready,        ///< the poll returned Ready (or threw; see task_error)
+  wake,              ///< a waker of `task` was consumed by wake(); `source`/`other`: who woke it
+  wake_by_ref,       ///< wake_by_ref() on a waker of `task`; `source`/`other`: who woke it
+  waker_clone,       ///< a waker of `task` was cloned; `value`: its live clones afterwards
+  waker_drop,        ///< a clone was dropped; `value`: live clones afterwards
+  enqueue,           ///< `task` joined the back of run queue `other`; `value`: its length afterwards
+  dequeue,           ///< `task` left the front of run queue `other` to be polled; `value`: length afterwards
+  timer_register,    ///< timer `value` registered for `task`, firing at `deadline`
+  timer_fire,        ///< timer `value` fired (its waker is woken next)
+  timer_cancel,      ///< timer `value` was dropped before firing
+  park,              ///< the thread sleeps; `deadline`: when it will wake at the latest (0: until woken)
+  unpark,            ///< the thread runs again; `source`: why (timer, thread, ...)
+  complete,          ///< `task` finished: its output (or exception) is stored
+  abort,             ///< `task` was aborted or cancelled; its future is destroyed
+  stall,             ///< the run stalled and `task` is one of the stuck tasks
+  budget_exhausted,  ///< the run stopped after `value` polls (ExecutorOptions::max_polls)
+  task_error,        ///< `task`'s future threw; `message`: what()
+  steal,             ///< worker `thread` moved the `value` oldest tasks of worker `other`'s queue,
+                     ///< in order, to the back of its own queue
+  search,            ///< worker `thread` ran out of work and looks for more (steals, checks queues)
+  blocking,          ///< `task` made a blocking call inside its poll: the thread did nothing else
+                     ///< for `deadline` (a duration here)
+};
+
+/// Run queue numbers (`other` of enqueue and dequeue): single-threaded executors
+/// have queue 0 only; pools have the shared injection queue 0 and worker w's
+/// local queue w + 1.
+inline constexpr std::uint64_t kInjectionQueue = 0;
+inline constexpr std::uint64_t local_queue_of(std::uint32_t worker) noexcept { return worker + 1u; }
+
+/// Who woke a task.
+enum class WakeSource : std::uint8_t {
+  none,     ///< not a wake event
+  self,     ///< the task, during its own poll
+  task,     ///< another task of the executor, during its poll (`other` names it)
+  timer,    ///< a timer that fired
+  thread,   ///< a thread outside the executor
+  outside,  ///< the executor's own thread, outside any poll (e.g. main code between runs)
+};
+
+struct Event {
+  std::uint64_t seq = 0;                ///< 0, 1, 2... per executor, no gaps
+  std::chrono::nanoseconds time{0};     ///< since the executor started (virtual or real)
+  std::uint32_t thread = 0;             ///< logical thread: 0 for single-threaded executors
+  TaskId task = 0;                      ///< 0 when no task is involved
+  EventKind kind = EventKind::spawn;
+  WakeSource source = WakeSource::none;
+  std::uint64_t other = 0;              ///< kind-specific: spawning task, waking task, victim worker
+  std::uint64_t value = 0;              ///< kind-specific: queue length, timer id, live wakers, polls
+  std::chrono::nanoseconds deadline{0};  ///< timer_register, park
+  std::string message;                  ///< task_error
+  bool operator==(const Event&) const = default;
+};
+
+/// Receives the events of one executor. Single-threaded executors call `record`
+/// from the thread that drives them; threaded ones serialise their calls. Events
+/// arrive in `seq` order. `record` must not call back into the executor.
+class Tracer {
+ public:
+  virtual ~Tracer() = default;
+  virtual void record(const Event& event) = 0;
+};
+
+/// A Tracer that keeps every event in memory.
+class TraceRecorder final : public Tracer {
+ public:
+  void record(const Event& event) override;
+  /// A copy, safe to take while threads are still recording.
+  std::vector<Event> events() const;
+  std::size_t size() const;
+  void clear();
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Event> events_;
+};
+
+const char* to_string(EventKind kind) noexcept;
+const char* to_string(WakeSource source) noexcept;
+
+/// "12ms", "1.5us", "0ns": a duration as people read it.
+std::string format_duration(std::chrono::nanoseconds d);
+
+/// One readable line, e.g. `[5ms] poll task 2 -> Pending (woke itself)`.
+std::string format_event(const Event& event);
+
+}  // namespace pollscope
