@@ -142,6 +142,9 @@ void BlockOnDriver::wait_parked() {
       }
       return;
     }
+    // The last waker may have been woken (or woken by ref, then dropped) on another
+    // thread since the first check: it notifies before its count drops.
+    if (parker_->take_notification()) return;
     if (tracing()) emit(EventKind::stall, 1);
     throw RunError(RunReport{RunStatus::stalled, {1}, polls_});
   }

@@ -11,7 +11,11 @@ Parker* self(const void* data) { return static_cast<Parker*>(const_cast<void*>(d
 /// mutex and condition variable per call would dominate a ready future's cost.
 struct ParkerCache {
   Parker* spare = nullptr;
-  ~ParkerCache() { Parker::recycle(std::exchange(spare, nullptr)); }
+  bool closed = false;  // set by the destructor: recycle() must free, not cache again
+  ~ParkerCache() {
+    closed = true;
+    Parker::recycle(std::exchange(spare, nullptr));
+  }
 };
 thread_local ParkerCache tls_parker_cache;
 
@@ -47,7 +51,8 @@ void Parker::recycle(Parker* parker) noexcept {
   parker->core.store(nullptr, std::memory_order_relaxed);
   // Reusable only when nothing else refers to it: a waker kept by a finished
   // future could otherwise wake the next block_on call.
-  if (parker->refs_.load(std::memory_order_acquire) == 1 && tls_parker_cache.spare == nullptr) {
+  if (parker->refs_.load(std::memory_order_acquire) == 1 && tls_parker_cache.spare == nullptr &&
+      !tls_parker_cache.closed) {
     tls_parker_cache.spare = parker;
     return;
   }
@@ -99,9 +104,11 @@ RawWaker Parker::clone(const void* data) {
 
 void Parker::wake(const void* data) {
   Parker* p = self(data);
-  p->wakers_.fetch_sub(1, std::memory_order_relaxed);
   trace_wake(p, EventKind::wake);
   p->unpark();
+  // Only after unpark: a block_on that sees no live waker must find the notification
+  // (it checks again before reporting a stall).
+  p->wakers_.fetch_sub(1, std::memory_order_release);
   p->release();
 }
 
@@ -113,7 +120,7 @@ void Parker::wake_by_ref(const void* data) {
 
 void Parker::drop(const void* data) {
   Parker* p = self(data);
-  const std::uint32_t live = p->wakers_.fetch_sub(1, std::memory_order_relaxed) - 1;
+  const std::uint32_t live = p->wakers_.fetch_sub(1, std::memory_order_release) - 1;
   trace_waker(p, EventKind::waker_drop, live);
   p->release();
 }

@@ -18,8 +18,11 @@ RawWaker task_waker_clone(const void* data) {
 
 void task_waker_wake(const void* data) {
   TaskHeader* t = header(data);
-  t->wakers.fetch_sub(1, std::memory_order_relaxed);
+  // The waker counts as alive until its wake has been handed over (the task is
+  // scheduled then), so an executor checking for a stall on another thread never
+  // sees neither a live waker nor a scheduled task.
   t->scheduler->wake(t, EventKind::wake);
+  t->wakers.fetch_sub(1, std::memory_order_acq_rel);
   t->release();
 }
 

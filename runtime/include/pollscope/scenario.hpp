@@ -73,56 +73,56 @@ static_assert(workers <= real_threads, "a thread pool always fits the real-threa
 // column); 0 means "unknown" (a scenario built by hand or read from JSON without them).
 
 struct Op {
-    OpKind kind = OpKind::count;
-    std::uint64_t amount = 0;              // count N, yield N (yield without N stores 1)
-    std::int64_t value = 0;                // send CHANNEL VALUE
-    std::chrono::nanoseconds duration{0};  // sleep, block
-    std::string target;                    // spawn/join/call: a task; send/recv: a channel
-    int line = 0;                          // position of the operation keyword
-    int column = 0;
-    // Fields an operation does not use stay at their zero value, so == is meaningful.
-    friend bool operator==(const Op&, const Op&) = default;
+  OpKind kind = OpKind::count;
+  std::uint64_t amount = 0;              // count N, yield N (yield without N stores 1)
+  std::int64_t value = 0;                // send CHANNEL VALUE
+  std::chrono::nanoseconds duration{0};  // sleep, block
+  std::string target;                    // spawn/join/call: a task; send/recv: a channel
+  int line = 0;                          // position of the operation keyword
+  int column = 0;
+  // Fields an operation does not use stay at their zero value, so == is meaningful.
+  friend bool operator==(const Op&, const Op&) = default;
 };
 
 struct Task {
-    std::string name;
-    int line = 0;  // line of "task NAME" (always at column 1)
-    std::vector<Op> ops;
-    friend bool operator==(const Task&, const Task&) = default;
+  std::string name;
+  int line = 0;  // line of "task NAME" (always at column 1)
+  std::vector<Op> ops;
+  friend bool operator==(const Task&, const Task&) = default;
 };
 
 struct Channel {
-    std::string name;
-    std::uint64_t capacity = 1;
-    int line = 0;  // line of "channel NAME" (always at column 1)
-    friend bool operator==(const Channel&, const Channel&) = default;
+  std::string name;
+  std::uint64_t capacity = 1;
+  int line = 0;  // line of "channel NAME" (always at column 1)
+  friend bool operator==(const Channel&, const Channel&) = default;
 };
 
 // Every setting has its default here; the text omits settings that are at the default
 // (except `executor`, which is always printed).
 struct Settings {
-    ExecutorKind executor = ExecutorKind::local;
-    ClockKind clock = ClockKind::virtual_time;
-    ThreadsKind threads = ThreadsKind::simulated;
-    int workers = 2;                   // thread_pool only
-    std::uint64_t seed = 1;            // interleaving of simulated threads
-    std::uint64_t max_events = 100'000;  // the engine's event budget
-    friend bool operator==(const Settings&, const Settings&) = default;
+  ExecutorKind executor = ExecutorKind::local;
+  ClockKind clock = ClockKind::virtual_time;
+  ThreadsKind threads = ThreadsKind::simulated;
+  int workers = 2;                     // thread_pool only
+  std::uint64_t seed = 1;              // interleaving of simulated threads
+  std::uint64_t max_events = 100'000;  // the engine's event budget
+  friend bool operator==(const Settings&, const Settings&) = default;
 };
 
 struct Scenario {
-    Settings settings;
-    std::vector<Task> tasks;  // tasks[0] is the root future
-    std::vector<Channel> channels;
+  Settings settings;
+  std::vector<Task> tasks;  // tasks[0] is the root future
+  std::vector<Channel> channels;
 
-    // Index of the task/channel with that name, or -1. Task and channel names live in
-    // separate namespaces (a task and a channel may share a name).
-    [[nodiscard]] int task_index(std::string_view name) const noexcept;
-    [[nodiscard]] int channel_index(std::string_view name) const noexcept;
-    // The root task. Precondition: !tasks.empty() (always true for a parsed scenario).
-    [[nodiscard]] const Task& root() const { return tasks.front(); }
+  // Index of the task/channel with that name, or -1. Task and channel names live in
+  // separate namespaces (a task and a channel may share a name).
+  [[nodiscard]] int task_index(std::string_view name) const noexcept;
+  [[nodiscard]] int channel_index(std::string_view name) const noexcept;
+  // The root task. Precondition: !tasks.empty() (always true for a parsed scenario).
+  [[nodiscard]] const Task& root() const { return tasks.front(); }
 
-    friend bool operator==(const Scenario&, const Scenario&) = default;
+  friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
 // Equal apart from source positions (Op/Task/Channel line and column).
@@ -138,18 +138,18 @@ struct Scenario {
 // found, a final note says so.
 
 struct Diagnostic {
-    Severity severity = Severity::error;
-    int line = 0;
-    int column = 0;
-    std::string message;
-    std::string hint;  // may be empty
-    friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
+  Severity severity = Severity::error;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  std::string hint;  // may be empty
+  friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 
 struct ParseResult {
-    std::optional<Scenario> scenario;  // present iff there is no error (warnings allowed)
-    std::vector<Diagnostic> diagnostics;
-    [[nodiscard]] bool ok() const noexcept { return scenario.has_value(); }
+  std::optional<Scenario> scenario;  // present iff there is no error (warnings allowed)
+  std::vector<Diagnostic> diagnostics;
+  [[nodiscard]] bool ok() const noexcept { return scenario.has_value(); }
 };
 
 // "FILE:LINE:COL: error: message\nhint: ...\n" (the location parts that are 0 are left

@@ -23,9 +23,7 @@ class Sleep {
   explicit Sleep(std::chrono::nanoseconds duration) noexcept : duration_(duration) {}
   Sleep(Sleep&& other) noexcept : duration_(other.duration_), deadline_(other.deadline_) {}
   Sleep& operator=(Sleep&&) = delete;
-  ~Sleep() {
-    if (entry_.queue) entry_.queue->cancel(entry_);
-  }
+  ~Sleep() { detail::TimerQueue::disarm(entry_); }
 
   Poll<void> poll(Context& cx) {
     detail::ExecutorCore* core = detail::tls_scope.core;
@@ -35,15 +33,12 @@ class Sleep {
       deadline_ = now + duration_;
     }
     if (now >= *deadline_) {
-      if (entry_.queue) entry_.queue->cancel(entry_);
+      detail::TimerQueue::disarm(entry_);
       return ready();
     }
     if (core && core->offers_timers()) {
-      if (entry_.queue == nullptr) {
-        core->timers().insert(entry_, *deadline_, cx.waker(), detail::tls_scope.polling);
-      } else if (!entry_.waker->will_wake(cx.waker())) {
-        entry_.waker = cx.waker();
-      }
+      // Registers the timer on the first Pending poll, then keeps its waker current.
+      core->timers().arm(entry_, *deadline_, cx.waker(), detail::tls_scope.polling);
       return pending;
     }
     cx.waker().wake_by_ref();

@@ -125,6 +125,8 @@ std::string stuck_reason(const scenario::Scenario& sc, const scenario::Op* op, c
 
 Engine::Engine() = default;
 Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
 
 scenario::ParseResult Engine::load(std::string_view text, const LoadOptions& options) {
   scenario::ParseResult parsed = scenario::parse(text);

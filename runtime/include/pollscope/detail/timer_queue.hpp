@@ -1,6 +1,8 @@
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -18,12 +20,16 @@ struct TimerEntry {
   std::chrono::nanoseconds deadline{0};
   std::uint64_t id = 0;           ///< per queue, in registration order: breaks deadline ties
   TaskId task = 0;                ///< the task that registered it (for traces)
-  TimerQueue* queue = nullptr;    ///< where it is registered; null once fired or cancelled
+  /// Where it is registered; null once fired or cancelled. Atomic because a
+  /// thread-safe queue fires it on one thread while its future may be dropped on another.
+  std::atomic<TimerQueue*> queue{nullptr};
   std::optional<Waker> waker;
 };
 
 /// Pending timers of one executor, fired in deadline order (ties in registration
-/// order). Not thread-safe: used by the thread that drives the executor.
+/// order). Not thread-safe by default: used by the thread that drives the executor.
+/// Threaded executors call make_thread_safe() first: every operation then takes an
+/// internal lock, and wakers are woken and dropped outside it.
 class TimerQueue {
  public:
   explicit TimerQueue(ExecutorCore& core) noexcept : core_(core) {}
@@ -31,11 +37,22 @@ class TimerQueue {
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
+  /// Call before any other thread uses the queue.
+  void make_thread_safe() noexcept { shared_ = true; }
+
   void insert(TimerEntry& entry, std::chrono::nanoseconds deadline, Waker waker, TaskId task);
   void cancel(TimerEntry& entry);
-  bool empty() const noexcept { return entries_.empty(); }
-  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept;
+  std::size_t size() const noexcept;
   std::optional<std::chrono::nanoseconds> next_deadline() const noexcept;
+
+  /// What a Sleep does on every Pending poll: registers `entry` here when it is not
+  /// registered anywhere, else makes sure its stored waker will wake `waker`'s task.
+  void arm(TimerEntry& entry, std::chrono::nanoseconds deadline, const Waker& waker, TaskId task);
+  /// Cancels `entry` in whatever queue it is registered (no-op when it is not).
+  static void disarm(TimerEntry& entry) {
+    if (TimerQueue* q = entry.queue.load(std::memory_order_acquire)) q->cancel(entry);
+  }
 
   /// Fires every timer whose deadline is at or before `now`; returns how many.
   std::size_t fire_due(std::chrono::nanoseconds now);
@@ -49,9 +66,16 @@ class TimerQueue {
       return a->deadline != b->deadline ? a->deadline < b->deadline : a->id < b->id;
     }
   };
+  std::unique_lock<std::mutex> guard() const {
+    return shared_ ? std::unique_lock<std::mutex>(mutex_) : std::unique_lock<std::mutex>();
+  }
+  std::uint32_t event_thread() const noexcept;
+
   ExecutorCore& core_;
   std::set<TimerEntry*, ByDeadline> entries_;
   std::uint64_t next_id_ = 1;
+  bool shared_ = false;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace pollscope::detail

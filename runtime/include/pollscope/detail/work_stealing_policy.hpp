@@ -1,0 +1,320 @@
+#pragma once
+/// The scheduling policy of the work-stealing pools, written once and used twice:
+/// by ThreadPool on real threads (MultiThreadedSync: locks and atomics) and by
+/// SimulatedPool on one thread (SingleThreadedSync: the same code with no-op locks
+/// and plain integers), so the simulation shows exactly what the real pool does.
+///
+/// The policy (after Tokio's scheduler):
+///  - each worker has a local FIFO run queue; there is one shared injection queue;
+///  - a worker takes work from its own queue, but every kInjectionInterval-th time it
+///    looks at the injection queue first, so that queue cannot starve;
+///  - a worker that runs dry becomes "searching" (unless half the workers search
+///    already): it steals the oldest half of another worker's queue, moving those
+///    tasks in order to the back of its own, or takes from the injection queue;
+///  - after kSearchRounds fruitless rounds it announces that it will park (it enters
+///    the parked list), re-checks every queue, and only then parks. New work unparks
+///    a parked worker only when no worker is searching (the unparked worker counts as
+///    searching from then on). Because the producer publishes the work before it
+///    reads the idle state, and the parking worker publishes its intent before it
+///    re-checks the queues (both with read-modify-writes on one atomic), one of the
+///    two always sees the other: no wakeup is lost.
+///
+/// The queues hold task references; the policy never touches task state. Callbacks
+/// passed to queue operations run while that queue's lock is held (executors trace
+/// there, so events about one queue appear in the order they happened).
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "pollscope/detail/shake.hpp"
+#include "pollscope/detail/spin_lock.hpp"
+#include "pollscope/detail/task.hpp"
+
+namespace pollscope::detail {
+
+/// splitmix64: a tiny, fast PRNG whose sequence is the same on every platform.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  /// A number in [0, n) for 0 < n < 2^32: the high 32 bits scaled by n (Lemire's
+  /// multiply-shift, in 64-bit arithmetic so that every build computes the same).
+  std::uint32_t below(std::uint32_t n) noexcept {
+    return static_cast<std::uint32_t>(((next() >> 32) * static_cast<std::uint64_t>(n)) >> 32);
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+/// Single-threaded instantiation: locks do nothing, "atomics" are plain values.
+struct SingleThreadedSync {
+  template <class T>
+  class Atomic {
+   public:
+    explicit Atomic(T v = T{}) noexcept : v_(v) {}
+    T load(std::memory_order = std::memory_order_seq_cst) const noexcept { return v_; }
+    void store(T v, std::memory_order = std::memory_order_seq_cst) noexcept { v_ = v; }
+    T fetch_add(T d, std::memory_order = std::memory_order_seq_cst) noexcept { return std::exchange(v_, v_ + d); }
+    T fetch_sub(T d, std::memory_order = std::memory_order_seq_cst) noexcept { return std::exchange(v_, v_ - d); }
+
+   private:
+    T v_;
+  };
+  struct Lock {
+    void lock() noexcept {}
+    void unlock() noexcept {}
+  };
+  using Mutex = Lock;
+  static void shake() noexcept {}
+};
+
+/// Real threads: a spin lock per queue, a mutex for the idle state.
+struct MultiThreadedSync {
+  template <class T>
+  using Atomic = std::atomic<T>;
+  using Lock = SpinLock;
+  using Mutex = std::mutex;
+  static void shake() noexcept { shake_point(); }
+};
+
+template <class Sync>
+class WorkStealingPolicy {
+ public:
+  /// Every this many polls a worker looks at the injection queue before its own.
+  static constexpr std::uint64_t kInjectionInterval = 61;
+  /// Fruitless search rounds (steal attempts over every other worker, then the
+  /// injection queue) before a worker parks: the "spin briefly" part of idling.
+  static constexpr int kSearchRounds = 2;
+
+  explicit WorkStealingPolicy(std::uint32_t workers) : workers_(workers), locals_(workers) {}
+  WorkStealingPolicy(const WorkStealingPolicy&) = delete;
+  WorkStealingPolicy& operator=(const WorkStealingPolicy&) = delete;
+
+  std::uint32_t workers() const noexcept { return workers_; }
+
+  // ---------------------------------------------------------------- queues
+
+  /// Appends `task` to worker `w`'s queue; `on_push(queue number, length after)`.
+  template <class OnPush>
+  void push_local(std::uint32_t w, TaskHeader* task, OnPush&& on_push) {
+    Queue& q = locals_[w];
+    Sync::shake();
+    std::lock_guard<typename Sync::Lock> lock(q.lock);
+    q.tasks.push_back(task);
+    on_push(local_queue_of(w), static_cast<std::uint64_t>(q.tasks.size()));
+  }
+
+  /// Appends `task` to the injection queue; false (nothing done) once it is closed.
+  template <class OnPush>
+  bool push_injection(TaskHeader* task, OnPush&& on_push) {
+    Sync::shake();
+    std::lock_guard<typename Sync::Lock> lock(injection_.lock);
+    if (injection_closed_) return false;
+    injection_.tasks.push_back(task);
+    on_push(kInjectionQueue, static_cast<std::uint64_t>(injection_.tasks.size()));
+    return true;
+  }
+
+  /// The next task for worker `w` without stealing: the injection queue first on
+  /// every kInjectionInterval-th `tick`, else its own queue, then the injection queue.
+  /// `on_pop(task, queue number, length after)` returns false to refuse the task:
+  /// the callback then owns its reference (e.g. stashes it to release it after the
+  /// lock) and the pop goes on with the next task.
+  template <class OnPop>
+  TaskHeader* pop(std::uint32_t w, std::uint64_t tick, OnPop&& on_pop) {
+    if (tick % kInjectionInterval == 0) {
+      if (TaskHeader* t = pop_from(injection_, kInjectionQueue, on_pop)) return t;
+    }
+    if (TaskHeader* t = pop_from(locals_[w], local_queue_of(w), on_pop)) return t;
+    return pop_from(injection_, kInjectionQueue, on_pop);
+  }
+
+  template <class OnPop>
+  TaskHeader* pop_injection(OnPop&& on_pop) {
+    return pop_from(injection_, kInjectionQueue, on_pop);
+  }
+
+  /// Worker `thief` tries the other workers in order, starting at `first` (a random
+  /// index; the thief itself is skipped), and moves the oldest half (rounded up) of
+  /// the first non-empty queue, in order, to the back of its own queue.
+  /// `on_steal(victim, count)` runs under the thief's queue lock. Returns the count.
+  template <class OnSteal>
+  std::uint64_t steal(std::uint32_t thief, std::uint32_t first, OnSteal&& on_steal) {
+    for (std::uint32_t i = 0; i < workers_; ++i) {
+      const std::uint32_t victim = (first + i) % workers_;
+      if (victim == thief) continue;
+      Queue& from = locals_[victim];
+      Sync::shake();
+      std::vector<TaskHeader*>& batch = locals_[thief].steal_buffer;
+      {
+        std::lock_guard<typename Sync::Lock> lock(from.lock);
+        const std::size_t n = from.tasks.size();
+        if (n == 0) continue;
+        const std::size_t take = n - n / 2;
+        batch.assign(from.tasks.begin(), from.tasks.begin() + static_cast<std::ptrdiff_t>(take));
+        from.tasks.erase(from.tasks.begin(), from.tasks.begin() + static_cast<std::ptrdiff_t>(take));
+      }
+      // In transit the tasks are in no queue; the thief is not parked, so nobody
+      // concludes from the empty queues that the pool is idle.
+      Sync::shake();
+      Queue& to = locals_[thief];
+      std::lock_guard<typename Sync::Lock> lock(to.lock);
+      to.tasks.insert(to.tasks.end(), batch.begin(), batch.end());
+      const std::uint64_t count = batch.size();
+      batch.clear();
+      on_steal(victim, count);
+      return count;
+    }
+    return 0;
+  }
+
+  /// True when any queue holds a task (the re-check before parking).
+  bool has_work() {
+    Sync::shake();
+    if (!empty(injection_)) return true;
+    for (Queue& q : locals_) {
+      if (!empty(q)) return true;
+    }
+    return false;
+  }
+
+  std::uint64_t local_length(std::uint32_t w) {
+    std::lock_guard<typename Sync::Lock> lock(locals_[w].lock);
+    return locals_[w].tasks.size();
+  }
+
+  /// Shutdown: refuses further injections and hands back every queued reference.
+  std::vector<TaskHeader*> close_and_drain() {
+    std::vector<TaskHeader*> out;
+    {
+      std::lock_guard<typename Sync::Lock> lock(injection_.lock);
+      injection_closed_ = true;
+      out.assign(injection_.tasks.begin(), injection_.tasks.end());
+      injection_.tasks.clear();
+    }
+    for (Queue& q : locals_) {
+      std::lock_guard<typename Sync::Lock> lock(q.lock);
+      out.insert(out.end(), q.tasks.begin(), q.tasks.end());
+      q.tasks.clear();
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- idle state
+  // `state_` packs the number of searching workers (low half) and of parked
+  // workers (high half); the parked list itself is under `idle_mutex_`.
+
+  /// A worker that ran dry asks to search. False when half the awake workers (at
+  /// least one) search already: it should park instead.
+  bool start_searching() {
+    Sync::shake();
+    std::lock_guard<typename Sync::Mutex> lock(idle_mutex_);
+    const std::uint64_t s = state_.load(std::memory_order_relaxed);
+    const std::uint64_t awake = workers_ - parked_of(s);
+    if (2 * searching_of(s) >= std::max<std::uint64_t>(awake, 1)) return false;
+    state_.fetch_add(1, std::memory_order_acq_rel);
+    return true;
+  }
+
+  /// A searching worker found work (or gives up). True when it was the last one
+  /// searching: then it should wake another worker to look for more.
+  bool stop_searching() {
+    Sync::shake();
+    return searching_of(state_.fetch_sub(1, std::memory_order_acq_rel)) == 1;
+  }
+
+  /// Called after new work was queued: the worker to unpark, if one should be —
+  /// none when a worker is searching already (it will find the work) or none is
+  /// parked. The chosen worker leaves the parked list and counts as searching.
+  std::optional<std::uint32_t> worker_to_notify() {
+    // A read-modify-write, not a load: it is ordered after the push that preceded it
+    // and reads the latest idle state (see the header comment).
+    const std::uint64_t s = state_.fetch_add(0, std::memory_order_acq_rel);
+    if (searching_of(s) != 0 || parked_of(s) == 0) return std::nullopt;
+    Sync::shake();
+    std::lock_guard<typename Sync::Mutex> lock(idle_mutex_);
+    const std::uint64_t now = state_.load(std::memory_order_relaxed);
+    if (searching_of(now) != 0 || parked_.empty()) return std::nullopt;
+    const std::uint32_t w = parked_.back();  // the most recently parked: its cache is warmest
+    parked_.pop_back();
+    state_.fetch_add(1 - kParkedOne, std::memory_order_acq_rel);
+    return w;
+  }
+
+  /// A worker announces that it will park (and stops searching if it was). Returns
+  /// true when every worker is now in the parked list. The caller must re-check every
+  /// queue (has_work) before it actually parks.
+  bool announce_park(std::uint32_t w, bool was_searching) {
+    Sync::shake();
+    std::lock_guard<typename Sync::Mutex> lock(idle_mutex_);
+    parked_.push_back(w);
+    const std::uint64_t delta = kParkedOne - (was_searching ? 1 : 0);
+    const std::uint64_t s = state_.fetch_add(delta, std::memory_order_acq_rel) + delta;
+    return parked_of(s) == workers_;
+  }
+
+  /// The re-check found work: true when `w` was still in the parked list (it is
+  /// now removed and counts as searching); false when a notifier took it out first
+  /// (it counts as searching already, and a notification is on its way).
+  bool cancel_park(std::uint32_t w) {
+    Sync::shake();
+    std::lock_guard<typename Sync::Mutex> lock(idle_mutex_);
+    auto it = std::find(parked_.begin(), parked_.end(), w);
+    if (it == parked_.end()) return false;
+    parked_.erase(it);
+    state_.fetch_add(1 - kParkedOne, std::memory_order_acq_rel);
+    return true;
+  }
+
+  std::uint64_t searching() const noexcept { return searching_of(state_.load(std::memory_order_acquire)); }
+  std::uint64_t parked() const noexcept { return parked_of(state_.load(std::memory_order_acquire)); }
+
+ private:
+  struct Queue {
+    typename Sync::Lock lock;
+    std::deque<TaskHeader*> tasks;
+    std::vector<TaskHeader*> steal_buffer;  // the owner's scratch space when it steals
+  };
+  static constexpr std::uint64_t kParkedOne = std::uint64_t{1} << 32;
+  static std::uint64_t searching_of(std::uint64_t s) noexcept { return s & 0xFFFFFFFFu; }
+  static std::uint64_t parked_of(std::uint64_t s) noexcept { return s >> 32; }
+
+  bool empty(Queue& q) {
+    std::lock_guard<typename Sync::Lock> lock(q.lock);
+    return q.tasks.empty();
+  }
+
+  template <class OnPop>
+  TaskHeader* pop_from(Queue& q, std::uint64_t number, OnPop& on_pop) {
+    Sync::shake();
+    std::lock_guard<typename Sync::Lock> lock(q.lock);
+    while (!q.tasks.empty()) {
+      TaskHeader* t = q.tasks.front();
+      q.tasks.pop_front();
+      if (on_pop(t, number, static_cast<std::uint64_t>(q.tasks.size()))) return t;
+    }
+    return nullptr;
+  }
+
+  const std::uint32_t workers_;
+  std::vector<Queue> locals_;
+  Queue injection_;
+  bool injection_closed_ = false;  // under injection_.lock
+  typename Sync::template Atomic<std::uint64_t> state_{0};
+  typename Sync::Mutex idle_mutex_;
+  std::vector<std::uint32_t> parked_;  // under idle_mutex_
+};
+
+}  // namespace pollscope::detail

@@ -1,0 +1,334 @@
+#include "pollscope/thread_pool.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pollscope/detail/shake.hpp"
+#include "pollscope/detail/work_stealing_policy.hpp"
+
+namespace pollscope {
+
+namespace detail {
+
+namespace {
+
+constexpr std::size_t kMaxWorkers = 1024;
+
+class PoolCore final : public ThreadedCore {
+ public:
+  PoolCore(std::uint32_t workers, const ExecutorOptions& options)
+      : ThreadedCore(options, /*timer_thread_number=*/workers), policy_(workers) {
+    for (std::uint32_t w = 0; w < workers; ++w) {
+      workers_.push_back(std::make_unique<Worker>(0x5EED0000ull + w));
+    }
+  }
+
+  /// Starts the worker threads (after construction: they use the whole object).
+  void start() {
+    for (std::uint32_t w = 0; w < policy_.workers(); ++w) {
+      workers_[w]->thread = std::thread([this, w] { worker_main(w); });
+    }
+  }
+
+  void submit(TaskHeader* task) override {
+    const bool from_worker = is_worker_thread();
+    const std::uint32_t thread = event_thread();
+    register_task(task, thread);
+    task->state.fetch_or(task_state::scheduled, std::memory_order_acq_rel);
+    task->retain();  // the queue's reference
+    if (from_worker) {
+      push_local(tls_scope.thread, task, WakeSource::task, tls_scope.polling);
+    } else {
+      push_injection(task, outside_source(), 0);
+    }
+  }
+
+  void wake(TaskHeader* task, EventKind how) override {
+    if (closed()) return;
+    shake_point();
+    const bool enqueue = task->try_schedule();
+    std::uint64_t other = 0;
+    WakeSource source = classify_wake(task->id, other);
+    if (on_own_thread() && source == WakeSource::self) tls_scope.woke_self = true;
+    if (tracing()) {
+      Event e;
+      e.kind = how;
+      e.task = task->id;
+      e.source = source;
+      e.other = other;
+      e.thread = event_thread();
+      emit(std::move(e));
+    }
+    if (!enqueue) return;
+    task->retain();  // the queue's reference
+    if (source == WakeSource::self) {
+      source = WakeSource::task;
+      other = task->id;
+    }
+    if (is_worker_thread() && !tls_scope.firing_timers) {
+      push_local(tls_scope.thread, task, source, other);
+    } else {
+      push_injection(task, source, other);
+    }
+  }
+
+  /// join() from a worker would block the thread that may be needed to finish the task.
+  bool single_threaded() const noexcept override { return is_worker_thread(); }
+
+  void shutdown() noexcept override {
+    stopping_.store(true, std::memory_order_release);
+    for (auto& w : workers_) w->parker.unpark(WakeSource::none, 0);
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+    stop_timer_thread();
+    mark_closed();
+    {
+      ScopeGuard scope(ThreadScope{this, 0, kExternalThread, false, false});
+      close_remaining(kExternalThread);
+    }
+    for (TaskHeader* t : policy_.close_and_drain()) t->release();
+    finish_shutdown();
+  }
+
+ protected:
+  std::uint32_t outside_thread() const noexcept override { return kExternalThread; }
+
+ private:
+  struct Worker {
+    explicit Worker(std::uint64_t seed) : rng(seed) {}
+    ThreadParker parker;
+    std::thread thread;
+    std::uint64_t tick = 0;
+    SplitMix64 rng;
+    std::vector<TaskHeader*> refused;
+  };
+  using Policy = WorkStealingPolicy<MultiThreadedSync>;
+
+  bool is_worker_thread() const noexcept { return on_own_thread() && tls_scope.thread < policy_.workers(); }
+  WakeSource outside_source() const noexcept {
+    return std::this_thread::get_id() == owner() ? WakeSource::outside : WakeSource::thread;
+  }
+
+  void trace_queue(EventKind kind, TaskHeader* task, std::uint64_t queue, std::uint64_t length,
+                   std::uint32_t thread) {
+    Event e;
+    e.kind = kind;
+    e.task = task->id;
+    e.other = queue;
+    e.value = length;
+    e.thread = thread;
+    emit(std::move(e));
+  }
+
+  void push_local(std::uint32_t w, TaskHeader* task, WakeSource source, std::uint64_t other) {
+    std::uint64_t length = 0;
+    policy_.push_local(w, task, [&](std::uint64_t queue, std::uint64_t len) {
+      length = len;
+      if (tracing()) trace_queue(EventKind::enqueue, task, queue, len, w);
+    });
+    // A worker with a single queued task runs it itself; with more, it wakes an idle
+    // worker to come and steal.
+    if (length > 1) notify_work(source, other);
+  }
+
+  void push_injection(TaskHeader* task, WakeSource source, std::uint64_t other) {
+    const std::uint32_t thread = event_thread();
+    const bool queued = policy_.push_injection(task, [&](std::uint64_t queue, std::uint64_t len) {
+      if (tracing()) trace_queue(EventKind::enqueue, task, queue, len, thread);
+    });
+    if (!queued) {  // shut down
+      task->release();
+      return;
+    }
+    notify_work(source, other);
+  }
+
+  void notify_work(WakeSource source, std::uint64_t other) {
+    if (auto w = policy_.worker_to_notify()) workers_[*w]->parker.unpark(source, other);
+  }
+
+  /// SCHEDULED -> RUNNING under the queue lock, then the dequeue event; a task
+  /// aborted while queued is set aside and released after the lock.
+  auto on_pop(std::uint32_t w) {
+    return [this, w](TaskHeader* t, std::uint64_t queue, std::uint64_t len) {
+      if (!t->try_start_running()) {
+        workers_[w]->refused.push_back(t);
+        return false;
+      }
+      if (tracing()) trace_queue(EventKind::dequeue, t, queue, len, w);
+      return true;
+    };
+  }
+
+  void release_refused(std::uint32_t w) {
+    std::vector<TaskHeader*>& refused = workers_[w]->refused;
+    for (TaskHeader* t : refused) t->release();
+    refused.clear();
+  }
+
+  TaskHeader* pop(std::uint32_t w) {
+    TaskHeader* t = policy_.pop(w, workers_[w]->tick, on_pop(w));
+    release_refused(w);
+    return t;
+  }
+
+  TaskHeader* pop_injection(std::uint32_t w) {
+    TaskHeader* t = policy_.pop_injection(on_pop(w));
+    release_refused(w);
+    return t;
+  }
+
+  std::uint64_t steal(std::uint32_t w) {
+    const std::uint32_t first = workers_[w]->rng.below(policy_.workers());
+    return policy_.steal(w, first, [&](std::uint32_t victim, std::uint64_t count) {
+      if (tracing()) {
+        Event e;
+        e.kind = EventKind::steal;
+        e.other = victim;
+        e.value = count;
+        e.thread = w;
+        emit(std::move(e));
+      }
+    });
+  }
+
+  /// A searching worker found work. The last searcher wakes another worker to look
+  /// for more (there may be more where this came from).
+  void found_work(bool& searching) {
+    if (!searching) return;
+    searching = false;
+    if (policy_.stop_searching()) notify_work(WakeSource::thread, 0);
+  }
+
+  void run_task(std::uint32_t w, TaskHeader* task) {
+    if (!count_poll(w)) {
+      fail_owned(task, w);
+      task->release();
+      return;
+    }
+    ++workers_[w]->tick;
+    if (poll_once(task, w)) {
+      task->release();
+      return;
+    }
+    shake_point();
+    switch (settle(task, w)) {
+      case AfterPoll::rescheduled:
+        push_local(w, task, WakeSource::task, task->id);  // woken during its poll: one more poll
+        break;
+      case AfterPoll::closed:
+      case AfterPoll::idle:
+        task->release();
+        break;
+    }
+  }
+
+  void worker_main(std::uint32_t w) {
+    ScopeGuard scope(ThreadScope{this, 0, w, false, false});
+    Worker& k = *workers_[w];
+    bool searching = false;
+    while (!stopping_.load(std::memory_order_acquire)) {
+      if (TaskHeader* t = pop(w)) {
+        found_work(searching);
+        run_task(w, t);
+        continue;
+      }
+      if (!searching && policy_.start_searching()) {
+        searching = true;
+        if (tracing()) emit(EventKind::search, 0, 0, w);
+      }
+      if (searching) {
+        bool found = false;
+        for (int round = 0; round < Policy::kSearchRounds && !found; ++round) {
+          if (steal(w) != 0) {
+            found_work(searching);
+            found = true;
+          } else if (TaskHeader* t = pop_injection(w)) {
+            found_work(searching);
+            run_task(w, t);
+            found = true;
+          } else {
+            std::this_thread::yield();  // spin briefly before parking
+          }
+        }
+        if (found) continue;
+      }
+      // Announce the intent to park, re-check every queue, then park.
+      const bool all_parked = policy_.announce_park(w, searching);
+      searching = false;
+      if (policy_.has_work() || stopping_.load(std::memory_order_acquire)) {
+        policy_.cancel_park(w);  // either way it counts as searching now
+        searching = true;
+        continue;
+      }
+      // The last one to park checks for a stall (stuck tasks are failed; then it
+      // parks as usual: nothing is queued).
+      if (all_parked) check_stall(w);
+      k.parker.park(
+          [&] {
+            if (tracing()) emit(EventKind::park, 0, 0, w);
+          },
+          [&](WakeSource source, std::uint64_t other) {
+            if (tracing()) {
+              Event e;
+              e.kind = EventKind::unpark;
+              e.source = source;
+              e.other = other;
+              e.thread = w;
+              emit(std::move(e));
+            }
+          });
+      // Unparked by new work (the notifier counted it as searching), or by a stale
+      // notification while it was still in the parked list: leave it, as a searcher.
+      policy_.cancel_park(w);
+      searching = true;
+    }
+    if (searching) policy_.stop_searching();
+  }
+
+  Policy policy_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace
+
+ThreadedCore* make_thread_pool_core(std::uint32_t workers, const ExecutorOptions& options) {
+  auto* core = new PoolCore(workers, options);
+  try {
+    core->start();
+  } catch (...) {
+    core->shutdown();
+    core->release();
+    throw;
+  }
+  return core;
+}
+
+}  // namespace detail
+
+namespace {
+std::uint32_t checked_workers(std::size_t workers) {
+  if (workers == 0 || workers > detail::kMaxWorkers) {
+    throw std::invalid_argument("ThreadPool needs 1 to " + std::to_string(detail::kMaxWorkers) + " workers (got " +
+                                std::to_string(workers) + ")");
+  }
+  return static_cast<std::uint32_t>(workers);
+}
+}  // namespace
+
+ThreadPool::ThreadPool(std::size_t workers, ExecutorOptions options)
+    : core_(detail::make_thread_pool_core(checked_workers(workers), options)), workers_(workers) {}
+
+ThreadPool::~ThreadPool() {
+  core_->shutdown();
+  core_->release();
+}
+
+RunReport ThreadPool::wait() { return core_->wait_idle(); }
+
+}  // namespace pollscope

@@ -1,0 +1,374 @@
+#include "pollscope/detail/threaded_core.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace pollscope::detail {
+
+namespace {
+ExecutorOptions on_real_clock(ExecutorOptions options) {
+  options.virtual_clock = false;  // real threads run on the real clock
+  return options;
+}
+
+std::string error_message(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+}  // namespace
+
+ThreadedCore::ThreadedCore(const ExecutorOptions& options, std::uint32_t timer_thread_number)
+    : ExecutorCore(on_real_clock(options)), timer_thread_number_(timer_thread_number), budget_(options.max_polls) {
+  serialize_events();
+  timers().make_thread_safe();
+  (void)now();  // starts the clock before any other thread reads it
+  traces_wakers.store(tracing(), std::memory_order_relaxed);
+}
+
+void ThreadedCore::register_task(TaskHeader* task, std::uint32_t thread) {
+  task->retain();  // the registry's reference
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    live_.push_back(task);
+  }
+  if (tracing()) {
+    Event e;
+    e.kind = EventKind::spawn;
+    e.task = task->id;
+    e.other = tls_scope.core == this ? tls_scope.polling : 0;
+    e.thread = thread;
+    emit(std::move(e));
+  }
+}
+
+void ThreadedCore::unregister(TaskHeader* task) {
+  std::lock_guard<std::mutex> lock(registry_mutex_);
+  live_.remove(task);
+  if (live_.empty()) idle_cv_.notify_all();
+}
+
+std::vector<TaskHeader*> ThreadedCore::live_tasks() {
+  std::vector<TaskHeader*> tasks;
+  std::lock_guard<std::mutex> lock(registry_mutex_);
+  live_.for_each([&](TaskHeader* t) {
+    t->retain();
+    tasks.push_back(t);
+  });
+  return tasks;
+}
+
+bool ThreadedCore::has_live_tasks() {
+  std::lock_guard<std::mutex> lock(registry_mutex_);
+  return !live_.empty();
+}
+
+RunReport ThreadedCore::wait_idle() {
+  if (tls_scope.core == this) throw std::logic_error("waiting for a threaded executor from inside one of its tasks would deadlock it");
+  std::unique_lock<std::mutex> lock(registry_mutex_);
+  idle_cv_.wait(lock, [&] { return live_.empty(); });
+  RunReport report = failures_.value_or(RunReport{});
+  failures_.reset();
+  report.polls = polls();
+  return report;
+}
+
+bool ThreadedCore::count_poll(std::uint32_t thread) {
+  const std::uint64_t n = polls_.fetch_add(1, std::memory_order_relaxed);
+  if (budget_ == 0 || n < budget_) return true;
+  polls_.fetch_sub(1, std::memory_order_relaxed);
+  exhaust(thread);
+  return false;
+}
+
+std::exception_ptr ThreadedCore::budget_error() const {
+  return std::make_exception_ptr(RunError(RunReport{RunStatus::budget_exhausted, {}, budget_}));
+}
+
+void ThreadedCore::exhaust(std::uint32_t thread) {
+  if (exhausted_.exchange(true, std::memory_order_acq_rel)) return;
+  if (tracing()) emit(EventKind::budget_exhausted, 0, budget_, thread);
+  const RunReport report{RunStatus::budget_exhausted, {}, budget_};
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    if (!failures_) failures_ = report;
+  }
+  for (TaskHeader* t : live_tasks()) {
+    fail(t, report, thread);
+    t->release();
+  }
+}
+
+bool ThreadedCore::poll_once(TaskHeader* task, std::uint32_t thread) {
+  tls_scope.polling = task->id;
+  tls_scope.woke_self = false;
+  if (tracing()) emit(EventKind::poll_start, task->id, 0, thread);
+  Waker waker = WakerAccess::borrow(borrowed_task_waker(task));
+  Context cx(waker);
+  const bool done = task->vtable->poll(task, cx);
+  WakerAccess::forget(waker);
+  if (done) {
+    complete(task, thread);  // the awaiter's wake comes from this task
+    tls_scope.polling = 0;
+    return true;
+  }
+  tls_scope.polling = 0;
+  if (tracing()) {
+    Event e;
+    e.kind = EventKind::poll_pending;
+    e.task = task->id;
+    e.source = tls_scope.woke_self ? WakeSource::self : WakeSource::none;
+    e.thread = thread;
+    emit(std::move(e));
+  }
+  return false;
+}
+
+ThreadedCore::AfterPoll ThreadedCore::settle(TaskHeader* task, std::uint32_t thread) {
+  std::uint32_t s = task->state.load(std::memory_order_acquire);
+  for (;;) {
+    if (s & (kCancelRequested | task_state::closed)) {
+      // The poller still owns the task: the error goes in before anyone can see it closed.
+      if (exhausted() && !task->error) task->error = budget_error();
+      const std::uint32_t closed =
+          (s & ~(task_state::running | task_state::scheduled | kCancelRequested)) | task_state::closed;
+      if (task->state.compare_exchange_weak(s, closed, std::memory_order_acq_rel)) {
+        close(task, /*destroy_future=*/true, thread);
+        return AfterPoll::closed;
+      }
+      continue;
+    }
+    if (task->state.compare_exchange_weak(s, s & ~task_state::running, std::memory_order_acq_rel)) {
+      return (s & task_state::scheduled) ? AfterPoll::rescheduled : AfterPoll::idle;
+    }
+  }
+}
+
+void ThreadedCore::fail_owned(TaskHeader* task, std::uint32_t thread) {
+  if (!task->error) task->error = budget_error();
+  std::uint32_t s = task->state.load(std::memory_order_acquire);
+  while (!task->state.compare_exchange_weak(
+      s, (s & ~(task_state::running | task_state::scheduled | kCancelRequested)) | task_state::closed,
+      std::memory_order_acq_rel)) {
+  }
+  close(task, /*destroy_future=*/true, thread);
+}
+
+void ThreadedCore::fail(TaskHeader* task, const RunReport& report, std::uint32_t thread) {
+  {
+    std::lock_guard<SpinLock> lock(task->lock);  // a JoinHandle sees CLOSED only with the error
+    std::uint32_t s = task->state.load(std::memory_order_acquire);
+    for (;;) {
+      if (s & task_state::finished) return;
+      if (s & task_state::running) {
+        // Its poller closes it (and adds the budget's error) when the poll returns.
+        if (task->state.compare_exchange_weak(s, s | kCancelRequested, std::memory_order_acq_rel)) return;
+        continue;
+      }
+      if (task->state.compare_exchange_weak(s, s | task_state::closed, std::memory_order_acq_rel)) break;
+    }
+    task->error = std::make_exception_ptr(RunError(report));
+  }
+  close(task, /*destroy_future=*/true, thread);
+}
+
+void ThreadedCore::complete(TaskHeader* task, std::uint32_t thread) {
+  std::optional<Waker> awaiter;
+  {
+    std::lock_guard<SpinLock> lock(task->lock);
+    std::uint32_t s = task->state.load(std::memory_order_relaxed);
+    // An abort that raced with this last poll loses: the output stands.
+    while (!task->state.compare_exchange_weak(
+        s,
+        (s & ~(task_state::running | task_state::scheduled | task_state::closed | kCancelRequested)) |
+            task_state::completed,
+        std::memory_order_acq_rel)) {
+    }
+    awaiter.swap(task->awaiter);
+  }
+  if (tracing()) {
+    emit(EventKind::poll_ready, task->id, 0, thread);
+    if (task->error) {
+      Event e;
+      e.kind = EventKind::task_error;
+      e.task = task->id;
+      e.thread = thread;
+      e.message = error_message(task->error);
+      emit(std::move(e));
+    }
+    emit(EventKind::complete, task->id, 0, thread);
+  }
+  unregister(task);
+  task->release();  // the registry's reference (the caller still holds its own)
+  if (awaiter) std::move(*awaiter).wake();
+}
+
+void ThreadedCore::close(TaskHeader* task, bool destroy_future, std::uint32_t thread) {
+  if (destroy_future) task->vtable->destroy_future(task);
+  std::optional<Waker> awaiter;
+  {
+    std::lock_guard<SpinLock> lock(task->lock);
+    awaiter.swap(task->awaiter);
+  }
+  if (tracing()) emit(EventKind::abort, task->id, 0, thread);
+  unregister(task);
+  after_close(task);
+  task->release();  // the registry's reference
+  if (awaiter) std::move(*awaiter).wake();
+}
+
+void ThreadedCore::abort(TaskHeader* task) {
+  std::uint32_t s = task->state.load(std::memory_order_acquire);
+  for (;;) {
+    if (s & task_state::finished) return;
+    if (s & task_state::running) {
+      // Polled right now on another thread (or this one): closed when that poll returns.
+      if (task->state.compare_exchange_weak(s, s | kCancelRequested, std::memory_order_acq_rel)) return;
+      continue;
+    }
+    if (task->state.compare_exchange_weak(s, s | task_state::closed, std::memory_order_acq_rel)) break;
+  }
+  task->retain();  // keep the cell alive while its future is destroyed
+  close(task, /*destroy_future=*/true, event_thread());
+  task->release();
+}
+
+bool ThreadedCore::check_stall(std::uint32_t thread) {
+  if (!timers().empty()) return false;  // the timer thread will wake someone
+  std::vector<TaskHeader*> stuck;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    if (live_.empty()) return false;
+    // Wakers first, states second: a wake in flight keeps its waker counted until
+    // the task is scheduled (task_waker_wake), so one of the two passes sees it.
+    std::uint64_t alive = 0;
+    std::uint64_t internal = 0;
+    live_.for_each([&](TaskHeader* t) {
+      alive += t->wakers.load(std::memory_order_acquire);
+      std::lock_guard<SpinLock> task_lock(t->lock);
+      if (t->awaiter && t->awaiter->as_raw().vtable == &task_waker_vtable) {
+        auto* waiter = static_cast<const TaskHeader*>(t->awaiter->as_raw().data);
+        if (waiter->scheduler == this) ++internal;
+      }
+    });
+    if (alive > internal) return false;  // something outside may still wake a task
+    bool busy = false;
+    live_.for_each([&](TaskHeader* t) {
+      if (t->state.load(std::memory_order_acquire) &
+          (task_state::scheduled | task_state::running | kCancelRequested)) {
+        busy = true;
+      }
+    });
+    if (busy) return false;
+    live_.for_each([&](TaskHeader* t) {
+      t->retain();
+      stuck.push_back(t);
+    });
+  }
+  RunReport report{RunStatus::stalled, {}, polls()};
+  for (TaskHeader* t : stuck) report.stuck_tasks.push_back(t->id);
+  if (tracing()) {
+    for (TaskHeader* t : stuck) emit(EventKind::stall, t->id, 0, thread);
+  }
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    if (!failures_) {
+      failures_ = report;
+    } else {
+      failures_->status = RunStatus::stalled;
+      failures_->stuck_tasks.insert(failures_->stuck_tasks.end(), report.stuck_tasks.begin(),
+                                    report.stuck_tasks.end());
+    }
+  }
+  for (TaskHeader* t : stuck) {
+    fail(t, report, thread);
+    t->release();
+  }
+  return true;
+}
+
+void ThreadedCore::stall_one(TaskHeader* task, std::uint32_t thread) {
+  RunReport report{RunStatus::stalled, {task->id}, polls()};
+  if (tracing()) emit(EventKind::stall, task->id, 0, thread);
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    if (!failures_) {
+      failures_ = report;
+    } else {
+      failures_->status = RunStatus::stalled;
+      failures_->stuck_tasks.push_back(task->id);
+    }
+  }
+  fail(task, report, thread);
+}
+
+void ThreadedCore::waker_event(TaskHeader* task, EventKind kind, std::uint32_t live) {
+  if (tls_scope.core != this || !tracing()) return;  // other threads' clones go untraced
+  emit(kind, task->id, live, tls_scope.thread);
+}
+
+void ThreadedCore::timer_armed(std::chrono::nanoseconds) {
+  std::lock_guard<std::mutex> lock(timer_mutex_);
+  if (timer_stop_) return;
+  if (!timer_thread_.joinable()) timer_thread_ = std::thread([this] { timer_main(); });
+  timer_cv_.notify_one();
+}
+
+void ThreadedCore::timer_main() {
+  ScopeGuard scope(ThreadScope{this, 0, timer_thread_number_, false, false});
+  std::unique_lock<std::mutex> lock(timer_mutex_);
+  while (!timer_stop_) {
+    const std::optional<std::chrono::nanoseconds> next = timers().next_deadline();
+    if (!next) {
+      timer_cv_.wait(lock);
+    } else if (now() < *next) {
+      timer_cv_.wait_until(lock, clock().real_time_of(*next));
+    } else {
+      lock.unlock();
+      timers().fire_due(now());
+      lock.lock();
+    }
+  }
+}
+
+void ThreadedCore::stop_timer_thread() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(timer_mutex_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_thread_.joinable()) timer_thread_.join();
+}
+
+void ThreadedCore::close_remaining(std::uint32_t thread) noexcept {
+  // Destroying a future runs arbitrary destructors (which may drop wakers, handles,
+  // abort or even spawn tasks), so take the tasks one at a time from the front.
+  for (;;) {
+    TaskHeader* task = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(registry_mutex_);
+      if (live_.empty()) break;
+      task = live_.front();
+      task->retain();
+    }
+    std::uint32_t s = task->state.load(std::memory_order_acquire);
+    while (!task->state.compare_exchange_weak(
+        s, (s & ~(task_state::scheduled | kCancelRequested)) | task_state::closed, std::memory_order_acq_rel)) {
+    }
+    close(task, /*destroy_future=*/!(s & task_state::finished), thread);
+    task->release();
+  }
+}
+
+void ThreadedCore::finish_shutdown() noexcept {
+  timers().clear();
+  traces_wakers.store(false, std::memory_order_relaxed);
+  detach_tracer();
+}
+
+}  // namespace pollscope::detail

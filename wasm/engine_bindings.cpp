@@ -1,0 +1,109 @@
+// Embind bindings of the pollscope engine: the one module the page talks to.
+//
+// Built twice from this file (see wasm/CMakeLists.txt): a single-threaded build
+// and a -pthread build with the same API. Everything crosses the boundary as JSON
+// strings (field names documented in engine/json.hpp), so the JS side needs no
+// Embind value types and the page's contract is the same as the CLI's --format json.
+//
+// Ranges of the arguments (JS numbers):
+//   load(text, maxEvents)   text: any string (the engine validates it: <= 16 KiB,
+//                           line/column errors); maxEvents: 0 (use the scenario's
+//                           max_events) or 1..1,000,000
+//   events(from, to)        0 <= from <= to <= eventCount(); at most 5,000 per call
+//   snapshot(step)          0..eventCount()
+#include <emscripten/bind.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pollscope/engine/engine.hpp"
+#include "pollscope/engine/json.hpp"
+#include "pollscope/scenario.hpp"
+
+namespace {
+
+namespace engine = pollscope::engine;
+namespace scenario = pollscope::scenario;
+
+/// Whether this build can run `threads real`.
+constexpr bool kThreadsBuild =
+#ifdef __EMSCRIPTEN_PTHREADS__
+    true;
+#else
+    false;
+#endif
+
+/// Events handed over per call: keeps one message small and the worker responsive.
+constexpr double kMaxEventsPerCall = 5000;
+
+std::uint64_t clamp_index(double value, std::uint64_t limit) {
+  if (!(value > 0)) return 0;  // also NaN
+  const double floored = std::floor(value);
+  return floored >= static_cast<double>(limit) ? limit : static_cast<std::uint64_t>(floored);
+}
+
+class EngineBinding {
+ public:
+  std::string load(const std::string& text, double max_events) {
+    engine::LoadOptions options;
+    options.real_threads_available = kThreadsBuild;
+    options.max_events = clamp_index(max_events, scenario::limits::max_events);
+    return engine::diagnostics_json(engine_.load(text, options));
+  }
+  double event_count() const { return static_cast<double>(engine_.event_count()); }
+  std::string events(double from, double to) const {
+    const std::uint64_t count = engine_.event_count();
+    const std::uint64_t first = clamp_index(from, count);
+    const std::uint64_t last = clamp_index(std::min(to, static_cast<double>(first) + kMaxEventsPerCall), count);
+    return engine::events_json(engine_, first, std::max(first, last));
+  }
+  std::string snapshot(double step) const {
+    return engine::snapshot_json(engine_, clamp_index(step, engine_.event_count()));
+  }
+  std::string status() const { return engine::status_json(engine_); }
+  std::string run_json() const { return engine::run_json(engine_); }
+  /// The loaded scenario in its JSON form (the page's form editor).
+  std::string scenario_json() const { return engine_.loaded() ? scenario::to_json(engine_.scenario()) : "null"; }
+
+ private:
+  engine::Engine engine_;
+};
+
+/// {ok, errors, warnings, text}: JSON form -> canonical text (the form editor's edits).
+std::string text_from_json(const std::string& json) {
+  const scenario::ParseResult result = scenario::from_json(json);
+  nlohmann::ordered_json out = nlohmann::ordered_json::parse(engine::diagnostics_json(result));
+  out["text"] = result.ok() ? nlohmann::ordered_json(scenario::to_text(*result.scenario)) : nullptr;
+  return out.dump();
+}
+
+/// {ok, errors, warnings, scenario}: text -> JSON form.
+std::string json_from_text(const std::string& text) {
+  const scenario::ParseResult result = scenario::parse(text);
+  nlohmann::ordered_json out = nlohmann::ordered_json::parse(engine::diagnostics_json(result));
+  out["scenario"] = result.ok() ? nlohmann::ordered_json::parse(scenario::to_json(*result.scenario)) : nullptr;
+  return out.dump();
+}
+
+std::string format_help() { return std::string(scenario::format_help); }
+bool threads_build() { return kThreadsBuild; }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(pollscope_engine) {
+  emscripten::class_<EngineBinding>("Engine")
+      .constructor<>()
+      .function("load", &EngineBinding::load)
+      .function("eventCount", &EngineBinding::event_count)
+      .function("events", &EngineBinding::events)
+      .function("snapshot", &EngineBinding::snapshot)
+      .function("status", &EngineBinding::status)
+      .function("runJson", &EngineBinding::run_json)
+      .function("scenarioJson", &EngineBinding::scenario_json);
+  emscripten::function("jsonFromText", &json_from_text);
+  emscripten::function("textFromJson", &text_from_json);
+  emscripten::function("formatHelp", &format_help);
+  emscripten::function("threadsBuild", &threads_build);
+}
