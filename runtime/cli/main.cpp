@@ -92,6 +92,7 @@ int run(const std::string& file, const std::string& format, std::uint64_t max_ev
   engine::Engine eng;
   engine::LoadOptions options;
   options.max_events = max_events;
+  options.real_threads_available = true;  // a native process can always start threads
   const scenario::ParseResult result = eng.load(text, options);
   for (const scenario::Diagnostic& d : result.diagnostics) {
     std::cerr << scenario::format_diagnostic(d, source_name);

@@ -125,8 +125,12 @@ void SimCore::block_thread(std::chrono::nanoseconds d) {
   b.until = std::max(b.until, now()) + d;
 }
 
-RunReport SimCore::run(TaskHeader* target) {
+void SimCore::check_not_running() const {
   if (running_) throw std::logic_error("a simulated executor's run() was called from inside one of its own tasks");
+}
+
+RunReport SimCore::run(TaskHeader* target) {
+  check_not_running();
   running_ = true;
   ScopeGuard scope(ThreadScope{this, 0, outside_thread(), false, false});
   RunReport report;

@@ -70,18 +70,19 @@ class Sender {
       if (!value_) throw std::logic_error("pollscope::Sender::send future polled after it completed");
       std::optional<Waker> to_wake;
       std::optional<Waker> fresh;
+      std::optional<Waker> removed;  // this send's queued waker, dropped after the lock
+      bool delivered = false;
       for (;;) {
         {
           std::lock_guard<detail::SpinLock> lock(state_->lock);
           if (!state_->receiver_alive) {
-            remove_ticket_locked();
-            value_.reset();
-            return ready(false);
+            removed = remove_ticket_locked();
+            break;
           }
           if (state_->buffer.size() < state_->capacity) {
-            remove_ticket_locked();
+            removed = remove_ticket_locked();
             state_->buffer.push_back(std::move(*value_));
-            value_.reset();
+            delivered = true;
             to_wake.swap(state_->receiver);
             break;
           }
@@ -98,8 +99,9 @@ class Sender {
         }
         fresh.emplace(cx.waker());  // cloned outside the lock
       }
+      value_.reset();  // an undelivered value is dropped outside the lock too
       if (to_wake) std::move(*to_wake).wake();
-      return ready(true);
+      return ready(delivered);
     }
 
    private:
@@ -110,23 +112,29 @@ class Sender {
       }
       return nullptr;
     }
-    void remove_ticket_locked() {
-      if (ticket_ == 0) return;
+    /// Takes this send's waker out of the queue, if it is still there. The caller drops
+    /// it after releasing the lock: a waker's drop may run code that takes the lock.
+    std::optional<Waker> remove_ticket_locked() {
+      std::optional<Waker> removed;
+      if (ticket_ == 0) return removed;
       for (auto it = state_->blocked_senders.begin(); it != state_->blocked_senders.end(); ++it) {
         if (it->first == ticket_) {
+          removed.emplace(std::move(it->second));
           state_->blocked_senders.erase(it);
           break;
         }
       }
       ticket_ = 0;
+      return removed;
     }
     void forget_ticket() {
       if (ticket_ == 0) return;
       std::optional<Waker> next;
+      std::optional<Waker> removed;
       {
         std::lock_guard<detail::SpinLock> lock(state_->lock);
-        const bool was_queued = find_ticket_locked() != nullptr;
-        remove_ticket_locked();
+        removed = remove_ticket_locked();
+        const bool was_queued = removed.has_value();
         // A wake meant for this send was consumed by it: pass it on to the next one.
         if (!was_queued && state_->buffer.size() < state_->capacity) next = state_->pop_blocked_sender();
       }
@@ -221,12 +229,13 @@ class Receiver {
     if (!state_) return;
     std::deque<T> dropped;
     std::deque<std::pair<std::uint64_t, Waker>> blocked;
+    std::optional<Waker> receiver;  // dropped after the lock, like the values
     {
       std::lock_guard<detail::SpinLock> lock(state_->lock);
       state_->receiver_alive = false;
       dropped.swap(state_->buffer);
       blocked.swap(state_->blocked_senders);
-      state_->receiver.reset();
+      receiver.swap(state_->receiver);
     }
     for (auto& [ticket, waker] : blocked) std::move(waker).wake();
     state_->release();

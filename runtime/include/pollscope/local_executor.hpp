@@ -113,12 +113,21 @@ class LocalExecutor {
 
   /// Runs the executor until `future` (polled in place, as a task) completes and
   /// returns its output. Other tasks run meanwhile and stay queued afterwards.
-  /// Throws RunError if the run stalls or exhausts its budget first.
+  /// Throws RunError if the run stalls or exhausts its budget first, and
+  /// std::logic_error (like run()) when called from inside one of its tasks.
   template <FutureOrRef F>
   output_t<F> block_on(F&& future) {
     using Plain = std::remove_reference_t<F>;
     JoinHandle<output_t<F>> handle = spawn(detail::FutureRef<Plain>{&future});
-    RunReport report = core_->run(detail::JoinHandleAccess::peek(handle));
+    RunReport report;
+    try {
+      report = core_->run(detail::JoinHandleAccess::peek(handle));
+    } catch (...) {
+      // E.g. called from inside a task (std::logic_error): the task must not
+      // outlive this call, its future is the caller's.
+      handle.abort();
+      throw;
+    }
     if (!handle.is_finished()) {
       handle.abort();  // the future is the caller's: stop polling it before returning
       throw RunError(std::move(report));

@@ -64,6 +64,7 @@ class SimulatedThreadPerTask {
   template <FutureOrRef F>
   output_t<F> block_on(F&& future) {
     using Plain = std::remove_reference_t<F>;
+    core_->check_not_running();  // before spawning: nothing must be left behind
     JoinHandle<output_t<F>> handle = spawn(detail::FutureRef<Plain>{&future});
     RunReport report = core_->run(detail::JoinHandleAccess::peek(handle));
     if (!handle.is_finished()) {

@@ -6,6 +6,10 @@
 #include "pollscope/block_on.hpp"
 #include "pollscope/local_executor.hpp"
 #include "pollscope/run_report.hpp"
+#include "pollscope/simulated_pool.hpp"
+#include "pollscope/simulated_thread_per_task.hpp"
+#include "pollscope/thread_per_task_runtime.hpp"
+#include "pollscope/thread_pool.hpp"
 
 namespace pollscope::engine {
 
@@ -53,9 +57,20 @@ std::pair<int, int> setting_position(std::string_view text, std::string_view set
   return {1, 1};
 }
 
+/// Spawns the root on `executor` and runs until every task finished or the run
+/// stops; `finish` is run() for executors driven by this thread, wait() for real threads.
+template <class Executor, class Finish>
+RunReport run_tasks(Executor& executor, detail::Interpreter& interpreter, TraceStore& store, Finish finish) {
+  interpreter.set_spawner([&executor](Async<> f) { return executor.spawn(std::move(f)); });
+  JoinHandle<void> root = executor.spawn(interpreter.function(0, 0));
+  store.name_task(static_cast<std::uint32_t>(root.id()), 0);
+  return finish(executor);
+}
+
 RunReport run_scenario(const scenario::Scenario& sc, TraceStore& store) {
+  const scenario::Settings& settings = sc.settings;
   ExecutorOptions options;
-  options.virtual_clock = sc.settings.clock == scenario::ClockKind::virtual_time;
+  options.virtual_clock = settings.clock == scenario::ClockKind::virtual_time;
   options.tracer = &store;
   // Every poll records at least two events, so this many polls always overrun the
   // event budget: the store truncates at the budget and the run stops soon after.
@@ -63,13 +78,16 @@ RunReport run_scenario(const scenario::Scenario& sc, TraceStore& store) {
   const auto block_cap = options.virtual_clock ? std::chrono::nanoseconds(scenario::limits::duration)
                                                : std::chrono::nanoseconds(kRealBlockCap);
   detail::Interpreter interpreter(sc, store, block_cap);
+  const auto run = [](auto& executor) { return executor.run(); };
+  const auto wait = [](auto& executor) { return executor.wait(); };
+  const bool real_threads = settings.threads == scenario::ThreadsKind::real;
 
-  switch (sc.settings.executor) {
+  switch (settings.executor) {
     case ExecutorKind::block_on_busy:
     case ExecutorKind::block_on: {
       store.name_task(1, 0);
       try {
-        if (sc.settings.executor == ExecutorKind::block_on_busy) {
+        if (settings.executor == ExecutorKind::block_on_busy) {
           block_on_busy(interpreter.function(0, 0), options);
         } else {
           block_on(interpreter.function(0, 0), options);
@@ -81,17 +99,28 @@ RunReport run_scenario(const scenario::Scenario& sc, TraceStore& store) {
     }
     case ExecutorKind::local: {
       LocalExecutor executor(options);
-      interpreter.set_spawner([&executor](Async<> f) { return executor.spawn(std::move(f)); });
-      JoinHandle<void> root = executor.spawn(interpreter.function(0, 0));
-      store.name_task(static_cast<std::uint32_t>(root.id()), 0);
-      return executor.run();
+      return run_tasks(executor, interpreter, store, run);
     }
-    case ExecutorKind::thread_per_task:
-    case ExecutorKind::thread_pool:
-      break;
+    case ExecutorKind::thread_per_task: {
+      if (real_threads) {
+        ThreadPerTaskRuntime executor(options);
+        return run_tasks(executor, interpreter, store, wait);
+      }
+      SimulatedThreadPerTask executor(settings.seed, options);
+      return run_tasks(executor, interpreter, store, run);
+    }
+    case ExecutorKind::thread_pool: {
+      const auto workers = static_cast<std::size_t>(settings.workers);
+      if (real_threads) {
+        ThreadPool executor(workers, options);
+        return run_tasks(executor, interpreter, store, wait);
+      }
+      SimulatedPool executor(workers, settings.seed, options);
+      return run_tasks(executor, interpreter, store, run);
+    }
   }
-  throw std::invalid_argument("executor " + std::string(scenario::to_string(sc.settings.executor)) +
-                              " is not available in this build yet");
+  throw std::invalid_argument("executor " + std::string(scenario::to_string(settings.executor)) +
+                              " is not available in this build");
 }
 
 std::string stuck_reason(const scenario::Scenario& sc, const scenario::Op* op, const Snapshot& last,

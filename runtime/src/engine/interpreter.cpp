@@ -37,7 +37,7 @@ Async<> Interpreter::function(int index, std::uint16_t depth) {
       case OpKind::join: {
         const int target = scenario_.task_index(op.target);
         co_await WaitSpawned{this, target};
-        co_await *handles_[static_cast<std::size_t>(target)];
+        co_await JoinSpawned{this, target};
         break;
       }
       case OpKind::call:

@@ -38,7 +38,8 @@ class Interpreter {
   /// `block_cap`: longest a `block` may hold a real thread (real clock only).
   Interpreter(const scenario::Scenario& scenario, TraceStore& store, std::chrono::nanoseconds block_cap)
       : scenario_(scenario), store_(store), block_cap_(block_cap), handles_(scenario.tasks.size()),
-        spawn_waiters_(scenario.tasks.size()) {
+        spawn_waiters_(scenario.tasks.size()), handle_awaited_(scenario.tasks.size(), false),
+        joined_(scenario.tasks.size(), false), join_waiters_(scenario.tasks.size()) {
     for (const scenario::Channel& c : scenario.channels) {
       auto [tx, rx] = channel<std::int64_t>(static_cast<std::size_t>(c.capacity));
       senders_.emplace_back(std::move(tx));
@@ -65,6 +66,31 @@ class Interpreter {
     }
   };
 
+  /// `join TASK`. The first join of a task awaits its JoinHandle (a handle can be
+  /// awaited once); a task joined from several places, or from a function called
+  /// twice, has its other joiners wait for that first join to finish.
+  struct JoinSpawned {
+    using Output = void;
+    Interpreter* self;
+    int target;
+    bool awaits_handle = false;
+    Poll<void> poll(Context& cx) {
+      const auto t = static_cast<std::size_t>(target);
+      if (self->joined_[t]) return ready();
+      if (!awaits_handle && self->handle_awaited_[t]) {
+        self->join_waiters_[t].push_back(cx.waker());
+        return pending;
+      }
+      awaits_handle = true;
+      self->handle_awaited_[t] = true;
+      if (self->handles_[t]->poll(cx).is_pending()) return pending;
+      self->joined_[t] = true;
+      std::vector<Waker> waiters = std::move(self->join_waiters_[t]);
+      for (Waker& w : waiters) std::move(w).wake();
+      return ready();
+    }
+  };
+
   void mark(std::uint16_t depth, int function, int line) {
     store_.mark(static_cast<std::uint32_t>(pollscope::detail::tls_scope.polling), depth,
                 static_cast<std::uint16_t>(function), static_cast<std::uint32_t>(line));
@@ -77,6 +103,9 @@ class Interpreter {
   Spawn spawn_;
   std::vector<std::optional<JoinHandle<void>>> handles_;
   std::vector<std::vector<Waker>> spawn_waiters_;
+  std::vector<bool> handle_awaited_;  // a JoinSpawned awaits this task's handle
+  std::vector<bool> joined_;          // that join is done: the task finished
+  std::vector<std::vector<Waker>> join_waiters_;
   std::vector<Sender<std::int64_t>> senders_;
   std::vector<Receiver<std::int64_t>> receivers_;
 };

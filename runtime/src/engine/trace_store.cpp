@@ -3,6 +3,7 @@
 namespace pollscope::engine {
 
 void TraceStore::record(const Event& event) {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (events_.size() >= max_events_) {
     truncated_ = true;
     return;
@@ -21,11 +22,13 @@ void TraceStore::record(const Event& event) {
 }
 
 void TraceStore::mark(std::uint32_t task, std::uint16_t depth, std::uint16_t function, std::uint32_t line) {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (truncated_) return;
   marks_.push_back(LineMark{static_cast<std::uint32_t>(events_.size()), task, depth, function, line});
 }
 
 void TraceStore::name_task(std::uint32_t task, std::uint16_t function) {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (task_functions_.size() <= task) task_functions_.resize(task + 1, -1);
   task_functions_[task] = function;
 }

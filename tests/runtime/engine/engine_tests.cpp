@@ -247,3 +247,40 @@ TEST_CASE("the same scenario gives the same events every time") {
   REQUIRE(first.event_count() == second.event_count());
   for (std::uint64_t i = 0; i < first.event_count(); ++i) CHECK(first.event(i) == second.event(i));
 }
+
+TEST_CASE("a task joined by two tasks wakes both once it finishes") {
+  const Engine engine = loaded(R"(task main
+  spawn worker
+  spawn watcher
+  join worker
+  join watcher
+
+task watcher
+  join worker
+
+task worker
+  sleep 1ms
+)");
+  CHECK(engine.outcome().status == EndStatus::completed);
+  for (const TaskView& t : engine.snapshot(engine.event_count()).tasks) CHECK(t.state == TaskState::done);
+}
+
+TEST_CASE("a join may come before the spawn it waits for") {
+  const Engine engine = loaded(R"(task main
+  spawn starter
+  spawn waiter
+  join waiter
+
+task waiter
+  join late
+
+task starter
+  yield
+  spawn late
+
+task late
+  count 1
+)");
+  CHECK(engine.outcome().status == EndStatus::completed);
+  CHECK(engine.task_name(4) == "late");
+}

@@ -35,6 +35,8 @@ class SimCore : public ExecutorCore, public TaskScheduler {
   /// Runs until every task finished (`target` null) or `target` finished, the run
   /// stalls, or max_polls polls were made in this call.
   RunReport run(TaskHeader* target);
+  /// Throws std::logic_error when called while run() is active (from inside a task).
+  void check_not_running() const;
   /// Cancels every unfinished task; afterwards wakes are no-ops.
   void shutdown() noexcept;
   std::uint64_t seed() const noexcept { return seed_; }

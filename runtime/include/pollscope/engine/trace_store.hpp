@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,8 @@ struct LineMark {
 
 /// A Tracer that packs events, stops storing at a budget, and keeps the line marks
 /// and the map from runtime task ids to scenario functions.
-/// Threading: runtimes serialise record(); mark() is called from inside polls, so
-/// it is serialised with record() by the same executor.
+/// Threading: record() and mark() may come from several threads (real-thread
+/// executors): a mutex orders them. The accessors are for after the run.
 class TraceStore final : public Tracer {
  public:
   explicit TraceStore(std::uint64_t max_events) : max_events_(max_events) {}
@@ -63,6 +64,7 @@ class TraceStore final : public Tracer {
 
  private:
   std::uint64_t max_events_;
+  std::mutex mutex_;
   bool truncated_ = false;
   std::vector<PackedEvent> events_;
   std::vector<LineMark> marks_;
