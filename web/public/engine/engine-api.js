@@ -56,31 +56,45 @@
       jsonFromText: (text) => parse(Module.jsonFromText(String(text).slice(0, MAX_TEXT_UNITS + 1))),
       textFromJson: (json) => parse(Module.textFromJson(typeof json === 'string' ? json : JSON.stringify(json))),
       formatHelp: () => Module.formatHelp(),
-      /* The first event at or after `from` (at or before it with `backward`) whose
-       * kind is one of `kinds` and whose task is `task` (both optional), or null.
-       * Scans in windows inside the worker: a search through a long run costs the
-       * page one message instead of the whole trace. */
+      /* Searches events from `from` (forwards, or backwards with `backward`) for
+       * the first whose kind is one of `kinds` and whose task is `task` (both
+       * optional). Looks at no more than `limit` events (default 50,000), so one
+       * call never holds the worker long: {event, next} where event is the match
+       * (or null) and next is where to go on searching (-1: nothing left).
+       * Uses the engine's own find when the bindings have one (fast), else scans
+       * events(from, to) windows here. */
       find(from, query) {
         const q = query || {};
-        const kinds = Array.isArray(q.kinds) ? new Set(q.kinds) : null;
-        const task = q.task == null ? null : Number(q.task);
-        const match = (e) => (!kinds || kinds.has(e.kind)) && (task === null || e.task === task);
         const count = engine.eventCount();
-        const window = 5000;
-        let start = Math.floor(Number(from) || 0);
-        if (!q.backward) {
-          for (let a = Math.max(0, start); a < count; a += window) {
-            const events = parse(engine.events(a, Math.min(count, a + window)));
-            for (const e of events) if (match(e)) return e;
-          }
-        } else {
-          for (let b = Math.min(start, count - 1); b >= 0; b -= window) {
-            const a = Math.max(0, b - window + 1);
-            const events = parse(engine.events(a, b + 1));
-            for (let i = events.length - 1; i >= 0; i--) if (match(events[i])) return events[i];
-          }
+        const backward = Boolean(q.backward);
+        const limit = Math.max(1, Math.floor(Number(q.limit) || 50000));
+        const task = q.task == null ? null : Number(q.task);
+        let i = Math.floor(Number(from) || 0);
+        if (backward ? i < 0 : i >= count) return { event: null, next: -1 };
+        i = Math.max(0, Math.min(count - 1, i));
+        if (typeof engine.find === 'function') {
+          const index = engine.find(i, (q.kinds || []).join(','), task === null ? 0 : task, backward);
+          return { event: index >= 0 ? parse(engine.events(index, index + 1))[0] : null, next: -1 };
         }
-        return null;
+        const kinds = Array.isArray(q.kinds) ? new Set(q.kinds) : null;
+        const match = (e) => (!kinds || kinds.has(e.kind)) && (task === null || e.task === task);
+        const window = 1000;
+        let scanned = 0;
+        while (scanned < limit && (backward ? i >= 0 : i < count)) {
+          const size = Math.min(window, limit - scanned);
+          const a = backward ? Math.max(0, i - size + 1) : i;
+          const b = backward ? i + 1 : Math.min(count, i + size);
+          const events = parse(engine.events(a, b));
+          if (backward) {
+            for (let k = events.length - 1; k >= 0; k--) if (match(events[k])) return { event: events[k], next: -1 };
+            i = a - 1;
+          } else {
+            for (const e of events) if (match(e)) return { event: e, next: -1 };
+            i = b;
+          }
+          scanned += b - a;
+        }
+        return { event: null, next: backward ? (i >= 0 ? i : -1) : (i < count ? i : -1) };
       },
     };
   }

@@ -1,0 +1,521 @@
+/* pollscope's playground: wires the engine (a Web Worker running the C++ runtime
+ * compiled to WebAssembly, started by main.js) to the views. Data flow:
+ *
+ *   scenario text ──(editor / form / preset)──> RunSession.load ──> engine records the trace
+ *   step K ──> snapshot(K) (current state)  +  events(window) (timeline, log) ──> components
+ *
+ * The engine records a run once; the page only asks for what it draws. DOM updates
+ * are batched: at most one per animation frame, with the latest step and snapshot. */
+import presetIndex from '../presets/index.json';
+import { EngineCancelled } from './engine/client.js';
+import { RunSession } from './core/session.js';
+import { bindKeyboard } from './core/keyboard.js';
+import { computeWarnings } from './core/warnings.js';
+import { fastForwardStride, playbackAdvance } from './core/step-model.js';
+import { ScenarioEditor } from './components/editor.js';
+import { ScenarioForm } from './components/scenario-form.js';
+import { PresetMenu } from './components/preset-menu.js';
+import { Controls } from './components/controls.js';
+import { Timeline } from './components/timeline.js';
+import { ExecutorPanel } from './components/executor-panel.js';
+import { CodeView } from './components/code-view.js';
+import { EventLog } from './components/event-log.js';
+import { Counters } from './components/counters.js';
+import { WarningsPanel } from './components/warnings-panel.js';
+import { RunStatus } from './components/run-status.js';
+import { BuildInfo } from './components/build-info.js';
+import { ComparePanel } from './components/compare.js';
+import { h, clear } from './core/dom.js';
+
+const presetFiles = import.meta.glob('../presets/*.scn', { query: '?raw', import: 'default', eager: true });
+const presetText = (file) => presetFiles[`../presets/${file}`];
+const DEFAULT_PRESET = 'counter.scn';
+const DEBOUNCE_MS = 300;
+
+const $ = (id) => document.getElementById(id);
+
+export class Playground {
+  /* boot: {engine: Promise<{engine, build, reason, note, createEngine}>, progress(message)} */
+  constructor(boot) {
+    this.boot = boot;
+    this.dirty = new Set();
+    this.frame = 0;
+    this.frameMs = 0;
+    this.presets = presetIndex.filter((p) => presetText(p.file) !== undefined);
+    this.preset = null;
+    this.playing = false;
+    this.fastForward = false;
+    this.speed = 1;
+    this.selectedTask = 0;
+    this.runTimer = 0;
+    this.lastGoodText = null;
+    this.stale = '';
+    this.running = false;
+    this.firstRender = false;
+  }
+
+  async start() {
+    performance.mark('pollscope:app');
+    this.#buildViews();
+    const preset = this.#presetFromHash() || DEFAULT_PRESET;
+    this.presetMenu.show(preset);
+    this.preset = preset;
+    this.editor.setText(presetText(preset));
+    let started;
+    try {
+      started = await this.boot.engine;
+    } catch (error) {
+      this.#progress(null);
+      this.#engineFailure(`The engine could not start: ${error.message}`);
+      return;
+    }
+    performance.mark('pollscope:engine-ready');
+    this.engine = started.engine;
+    this.createEngine = started.createEngine;
+    this.buildInfo.update({ build: started.build, reason: started.reason, note: started.note });
+    this.session = new RunSession(this.engine);
+    this.#wireSession();
+    this.#progress(`Running ${preset}…`);
+    await this.runText(this.editor.text, { keepStep: false, source: 'preset' });
+    this.engine.formatHelp().then((text) => { $('format-help-text').textContent = text; }).catch(() => {});
+  }
+
+  #buildViews() {
+    // On a phone the form starts folded, so that the player is not a long scroll away.
+    if (window.matchMedia('(max-width: 760px)').matches) $('form-details').open = false;
+    this.buildInfo = new BuildInfo($('build-info'));
+    this.buildInfo.update(this.boot.detected);
+    this.presetMenu = new PresetMenu($('preset-select'), $('preset-explanation'), {
+      presets: this.presets,
+      onChoose: (file) => this.choosePreset(file),
+    });
+    this.editor = new ScenarioEditor($('editor'), { onChange: (text) => this.#textEdited(text) });
+    this.form = new ScenarioForm($('scenario-form'), { onEdit: (scenario) => this.#formEdited(scenario) });
+    $('revert').addEventListener('click', () => this.choosePreset(this.preset || DEFAULT_PRESET, { keepStep: true }));
+    this.controls = new Controls($('controls'), {
+      back: () => this.#seek(this.session.step - 1),
+      forward: () => this.#seek(this.session.step + 1),
+      togglePlay: () => this.togglePlay(),
+      start: () => this.#seek(0, { keepPlaying: true }),
+      end: () => this.#seek(this.session.total),
+      reset: () => this.reset(),
+      prevPoll: () => this.#findAndSeek({ kinds: ['poll_start'], backward: true }),
+      nextPoll: () => this.#findAndSeek({ kinds: ['poll_start'] }),
+      nextTaskEvent: () => this.selectedTask && this.#findAndSeek({ task: this.selectedTask }),
+      runToEnd: () => this.runToEnd(),
+      seek: (step) => this.#seek(step),
+      setSpeed: (x) => { this.speed = x; },
+    });
+    this.timeline = new Timeline($('timeline'), {
+      onSeek: (step) => this.#seek(step),
+      onSelectTask: (id) => this.selectTask(id),
+    });
+    this.executorPanel = new ExecutorPanel($('executor'));
+    this.codeView = new CodeView($('code'));
+    this.eventLog = new EventLog($('log'), { onSeek: (step) => this.#seek(step) });
+    this.counters = new Counters($('counters'));
+    this.warnings = new WarningsPanel($('warnings'), {
+      onShowLine: (line) => this.editor.revealLine(line),
+      onSeek: (step) => this.#seek(step),
+    });
+    this.status = new RunStatus($('run-status'), { onShowLine: (line) => this.editor.revealLine(line) });
+    this.status.update(null);
+    $('compare-toggle').addEventListener('click', () => this.toggleCompare());
+    $('stop-run').addEventListener('click', () => this.stopRun());
+    bindKeyboard(document, {
+      togglePlay: () => this.togglePlay(),
+      back: () => this.#seek(this.session.step - 1),
+      forward: () => this.#seek(this.session.step + 1),
+      start: () => this.#seek(0, { keepPlaying: true }),
+      end: () => this.#seek(this.session.total),
+      prevPoll: () => this.#findAndSeek({ kinds: ['poll_start'], backward: true }),
+      nextPoll: () => this.#findAndSeek({ kinds: ['poll_start'] }),
+      nextTaskEvent: () => this.selectedTask && this.#findAndSeek({ task: this.selectedTask }),
+    });
+    window.addEventListener('hashchange', () => {
+      const file = this.#presetFromHash();
+      if (file && file !== this.preset) this.choosePreset(file);
+    });
+  }
+
+  #wireSession() {
+    const s = this.session;
+    s.on('run', ({ run }) => {
+      this.stale = '';
+      document.body.classList.remove('is-stale');
+      if (this.selectedTask && !run.final.tasks.some((t) => t.id === this.selectedTask)) this.selectedTask = 0;
+      this.timeline.setRun(run);
+      this.timeline.setSelected(this.selectedTask);
+      this.eventLog.setRun(run);
+      this.executorPanel.setRun(run);
+      this.codeView.setScenario(run.scenario);
+      this.#updateStatus();
+      this.#updateWarnings(run);
+      if (this.compare && !$('compare').hidden) this.compare.setScenario(run.scenario);
+    });
+    s.on('step', () => this.#invalidate('step'));
+    s.on('snapshot', () => this.#invalidate('snapshot'));
+    s.on('searching', ({ active }) => {
+      this.searching = active;
+      this.#updateStatus();
+    });
+    s.on('error', ({ error }) => {
+      if (error instanceof EngineCancelled) return;
+      this.#engineFailure(`The engine failed: ${error.message}`);
+    });
+  }
+
+  /* ---- Running ------------------------------------------------------------ */
+
+  #textEdited(text) {
+    this.#markEdited();
+    clearTimeout(this.runTimer);
+    this.runTimer = setTimeout(() => this.runText(text, { source: 'text' }), DEBOUNCE_MS);
+  }
+
+  async #formEdited(scenario) {
+    this.#markEdited();
+    const seq = (this.formSeq = (this.formSeq || 0) + 1);
+    let converted;
+    try {
+      converted = await this.engine.textFromJson(scenario);
+    } catch (error) {
+      this.#engineFailure(`The engine failed: ${error.message}`);
+      return;
+    }
+    if (seq !== this.formSeq) return;
+    if (!converted.ok) {
+      this.form.setErrors(converted.errors);
+      this.#showErrors(converted.errors.map((e) => ({ ...e, line: 0 })), 'The form has errors; the text was not updated');
+      return;
+    }
+    this.form.setErrors([]);
+    this.editor.setText(converted.text);
+    clearTimeout(this.runTimer);
+    this.runTimer = setTimeout(() => this.runText(converted.text, { source: 'form' }), DEBOUNCE_MS);
+  }
+
+  #markEdited() {
+    if (this.preset) this.presetMenu.show(this.preset, { edited: true });
+  }
+
+  choosePreset(file, { keepStep = false } = {}) {
+    const text = presetText(file);
+    if (text === undefined) return;
+    this.pause();
+    this.preset = file;
+    this.presetMenu.show(file);
+    if (location.hash !== `#${file.replace(/\.scn$/, '')}`) history.replaceState(null, '', `#${file.replace(/\.scn$/, '')}`);
+    clearTimeout(this.runTimer);
+    this.editor.setText(text);
+    this.runText(text, { keepStep, source: 'preset' });
+  }
+
+  async runText(text, { keepStep = true, source = 'text' } = {}) {
+    if (!this.session) return;
+    const seq = (this.runSeq = (this.runSeq || 0) + 1);
+    this.running = true;
+    this.#updateStatus();
+    const slow = setTimeout(() => { if (this.running) $('stop-run').hidden = false; }, 700);
+    let result;
+    try {
+      result = await this.session.load(text, { keepStep });
+    } catch (error) {
+      if (seq === this.runSeq) {
+        this.running = false;
+        this.#updateStatus();
+      }
+      if (!(error instanceof EngineCancelled)) this.#engineFailure(`The engine failed: ${error.message}`);
+      return;
+    } finally {
+      clearTimeout(slow);
+      if (seq === this.runSeq) $('stop-run').hidden = true;
+    }
+    if (seq !== this.runSeq) return;
+    if (!this.firstRender) performance.mark('pollscope:first-run');
+    this.running = false;
+    this.#clearEngineFailure();
+    const diagnostics = [
+      ...result.errors.map((e) => ({ ...e, severity: 'error' })),
+      ...result.warnings.map((w) => ({ ...w, severity: 'warning' })),
+    ];
+    this.editor.setDiagnostics(diagnostics, text);
+    this.#listDiagnostics(diagnostics);
+    const parsed = result.parsed;
+    if (source !== 'form') {
+      if (parsed && parsed.ok) {
+        this.form.setScenario(parsed.scenario);
+        $('scenario-form').disabled = false;
+        $('form-note').hidden = true;
+      } else {
+        $('scenario-form').disabled = true;
+        $('form-note').hidden = false;
+      }
+    }
+    if (!result.ok) {
+      this.#showErrors(result.errors);
+      this.stale = this.session.run ? 'showing the last run that worked' : '';
+      document.body.classList.toggle('is-stale', Boolean(this.session.run));
+      this.#updateStatus();
+      if (!this.firstRender) this.#progress(null);
+      return;
+    }
+    this.lastGoodText = text;
+    this.#showErrors([]);
+    this.#updateStatus();
+  }
+
+  /* A run that takes too long: the worker is replaced, the last good run restored. */
+  stopRun() {
+    this.engine.cancel('the run was stopped');
+    $('stop-run').hidden = true;
+    this.running = false;
+    this.#showErrors([], '');
+    this.#engineFailure('The run was stopped before it finished. Lower max_events or the counts, then edit to run again.',
+      { retry: false });
+    if (this.lastGoodText) {
+      this.session.load(this.lastGoodText, { keepStep: true }).catch(() => {});
+    }
+  }
+
+  /* ---- Stepping ----------------------------------------------------------- */
+
+  #seek(step, { keepPlaying = false } = {}) {
+    if (!this.session) return;
+    this.session.cancelSearch();
+    if (!keepPlaying) this.pause();
+    this.session.setStep(step);
+  }
+
+  async #findAndSeek(query) {
+    if (!this.session || !this.session.run) return;
+    this.pause();
+    const step = this.session.step;
+    // Step K shows events [0, K): searching forward starts at event K, backward
+    // before the current event K - 1.
+    const from = query.backward ? step - 2 : step;
+    if (from < 0 && query.backward) return this.session.setStep(0);
+    try {
+      const e = await this.session.find(from, query);
+      if (e) this.session.setStep(e.index + 1);
+      else if (e === null && !query.backward) this.session.setStep(this.session.total);
+    } catch (error) {
+      this.#engineFailure(`The engine failed: ${error.message}`);
+    }
+  }
+
+  togglePlay() {
+    if (this.playing) this.pause();
+    else this.play();
+  }
+
+  play({ fast = false } = {}) {
+    if (!this.session || !this.session.run) return;
+    if (this.session.step >= this.session.total) this.session.setStep(0);
+    this.playing = true;
+    this.fastForward = fast;
+    this.#updateControls();
+    let last = performance.now();
+    let carry = 0;
+    const tick = (now) => {
+      if (!this.playing) return;
+      const total = this.session.total;
+      let steps;
+      if (this.fastForward) steps = fastForwardStride(total - this.session.step, now - last);
+      else ({ steps, carry } = playbackAdvance(carry, now - last, this.speed));
+      last = now;
+      if (steps > 0) this.session.setStep(this.session.step + steps);
+      if (this.session.step >= total) {
+        this.pause();
+        return;
+      }
+      this.playFrame = requestAnimationFrame(tick);
+    };
+    this.playFrame = requestAnimationFrame(tick);
+  }
+
+  pause() {
+    if (!this.playing) return;
+    this.playing = false;
+    this.fastForward = false;
+    cancelAnimationFrame(this.playFrame);
+    this.#updateControls();
+  }
+
+  runToEnd() {
+    if (!this.session || !this.session.run) return;
+    if (this.session.step >= this.session.total) return;
+    this.pause();
+    this.play({ fast: true });
+  }
+
+  reset() {
+    this.pause();
+    this.selectTask(0);
+    this.session.setStep(0);
+  }
+
+  selectTask(id) {
+    this.selectedTask = id || 0;
+    this.timeline.setSelected(this.selectedTask);
+    if (this.session && this.session.snapshot) this.codeView.update(this.session.snapshot, this.selectedTask);
+    this.#updateControls();
+  }
+
+  /* ---- Views -------------------------------------------------------------- */
+
+  #invalidate(what) {
+    this.dirty.add(what);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.#render());
+  }
+
+  /* One DOM update per animation frame, from the latest step and snapshot. */
+  #render() {
+    this.frame = 0;
+    const t0 = performance.now();
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const s = this.session;
+    const parts = { controls: 0, timeline: 0, log: 0, panels: 0 };
+    if (dirty.has('step')) {
+      let t = performance.now();
+      this.#updateControls();
+      parts.controls = performance.now() - t;
+      t = performance.now();
+      this.timeline.setStep(s.step);
+      this.timeline.draw();
+      parts.timeline = performance.now() - t;
+      t = performance.now();
+      this.eventLog.setStep(s.step);
+      this.eventLog.draw();
+      parts.log = performance.now() - t;
+    }
+    const snapshot = s.snapshot;
+    const tp = performance.now();
+    if (dirty.has('snapshot') && snapshot) {
+      $('caption').textContent = snapshot.caption;
+      this.executorPanel.update(snapshot);
+      this.codeView.update(snapshot, this.selectedTask);
+      this.counters.update(snapshot, { busy: this.busyTasks });
+      this.timeline.setTaskStates(snapshot);
+      if (!this.firstRender) {
+        this.firstRender = true;
+        performance.mark('pollscope:first-render');
+        document.body.dataset.ready = 'true';
+        this.#progress(null);
+      }
+    }
+    parts.panels = performance.now() - tp;
+    this.frameParts = parts;
+    this.frameMs = performance.now() - t0;
+  }
+
+  #taskName(id) {
+    const run = this.session && this.session.run;
+    const task = run && run.final.tasks.find((t) => t.id === id);
+    return task ? task.name : '';
+  }
+
+  #updateControls() {
+    if (!this.session) return;
+    this.controls.update({
+      step: this.session.step, total: this.session.total, playing: this.playing,
+      selectedTaskName: this.#taskName(this.selectedTask),
+    });
+  }
+
+  #updateStatus() {
+    const run = this.session && this.session.run;
+    this.status.update(run ? run.status : null, { stale: this.stale, running: this.running, searching: this.searching });
+  }
+
+  async #updateWarnings(run) {
+    const final = run.final;
+    this.busyTasks = new Set(final.tasks.filter((t) => t.polls > 0 && t.self_wakes > t.polls / 2).map((t) => t.name));
+    this.warnings.update(computeWarnings({ status: run.status, final }));
+    try {
+      const blocking = await this.session.blockingCalls();
+      if (this.session.run !== run) return;
+      this.warnings.update(computeWarnings({ status: run.status, final, blocking }));
+    } catch (error) {
+      if (!(error instanceof EngineCancelled)) this.#engineFailure(`The engine failed: ${error.message}`);
+    }
+  }
+
+  #listDiagnostics(diagnostics) {
+    const list = $('diagnostics');
+    clear(list);
+    for (const d of diagnostics) {
+      list.append(h('li', { class: `diagnostic ${d.severity}`, 'data-severity': d.severity },
+        d.line ? h('button', { type: 'button', class: 'link', onclick: () => this.editor.revealLine(d.line) },
+          `line ${d.line}${d.column ? `:${d.column}` : ''}`) : null,
+        h('span', null, ` ${d.severity}: ${d.message}`), d.hint ? h('span', { class: 'muted' }, ` — ${d.hint}`) : null));
+    }
+  }
+
+  /* Scenario errors, inline and announced (role=alert): the first with its line. */
+  #showErrors(errors, heading) {
+    const box = $('error');
+    if (this.engineFailed) return;
+    clear(box);
+    if (!errors.length) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    box.dataset.kind = 'scenario';
+    const first = errors[0];
+    const where = first.line ? `Line ${first.line}${first.column ? `, column ${first.column}` : ''}: ` : '';
+    box.append(h('strong', null, heading ? `${heading}. ` : 'The scenario has errors. '),
+      `${where}${first.message}${first.hint ? ` — ${first.hint}` : ''}`,
+      errors.length > 1 ? ` (and ${errors.length - 1} more)` : '');
+    if (first.line) {
+      box.append(' ', h('button', { type: 'button', class: 'link', onclick: () => this.editor.revealLine(first.line) },
+        `Show line ${first.line}`));
+    }
+  }
+
+  #engineFailure(message, { retry = true } = {}) {
+    const box = $('error');
+    this.engineFailed = true;
+    clear(box);
+    box.hidden = false;
+    box.dataset.kind = 'engine';
+    box.append(h('strong', null, message));
+    if (retry) {
+      box.append(' ', h('button', { type: 'button', class: 'small', onclick: () => location.reload() }, 'Reload the page'));
+    }
+  }
+
+  #clearEngineFailure() {
+    if (!this.engineFailed) return;
+    this.engineFailed = false;
+    $('error').hidden = true;
+  }
+
+  #progress(message) {
+    this.boot.progress(message);
+  }
+
+  #presetFromHash() {
+    const name = decodeURIComponent(location.hash.replace(/^#/, ''));
+    if (!name) return null;
+    const file = name.endsWith('.scn') ? name : `${name}.scn`;
+    return presetText(file) !== undefined ? file : null;
+  }
+
+  toggleCompare() {
+    const button = $('compare-toggle');
+    const section = $('compare');
+    const open = section.hidden;
+    section.hidden = !open;
+    button.setAttribute('aria-pressed', open ? 'true' : 'false');
+    if (open) {
+      if (!this.compare) this.compare = new ComparePanel($('compare-body'), { createEngine: () => this.createEngine() });
+      const run = this.session && this.session.run;
+      if (run) this.compare.setScenario(run.scenario, { resetExecutors: true });
+      section.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }
+  }
+}
+
