@@ -84,6 +84,13 @@ if(EMSCRIPTEN)
                      -sINITIAL_MEMORY=${POLLSCOPE_WASM_INITIAL_MEMORY})  # no memory growth with threads
   endif()
 
+  # RelWithDebInfo under Emscripten: -O2 without DWARF (a -g build is 15x bigger, links
+  # slowly through wasm-opt and starts slower under Node: each test is its own Node
+  # process) and without NDEBUG (assert stays on in tests); -g2 at link keeps function
+  # names for readable stack traces.
+  set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2")
+  set(CMAKE_EXE_LINKER_FLAGS_RELWITHDEBINFO "-O2 -g2")
+
   # Node runs the .js outputs (tests, demo, test discovery). emcmake's default
   # emulator carries --experimental-wasm-threads, which Node 20 rejects (exit 9) so
   # catch_discover_tests silently finds ZERO tests; 3.1.6 also fetch()es the .wasm
@@ -104,7 +111,8 @@ function(pollscope_program target)
   if(EMSCRIPTEN)
     target_link_options(${target} PRIVATE
                         -sEXIT_RUNTIME=1   # flush stdout and exit with main's status
-                        -sNODERAWFS=1)     # direct host file access (reporters writing files)
+                        -sNODERAWFS=1      # direct host file access (reporters writing files)
+                        -sASSERTIONS=1)    # runtime checks incl. stack overflow, also at -O2
     if(NOT POLLSCOPE_THREADS)
       target_link_options(${target} PRIVATE -sALLOW_MEMORY_GROWTH=1)
     endif()

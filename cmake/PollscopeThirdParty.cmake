@@ -42,3 +42,6 @@ add_library(pollscope::json ALIAS pollscope_json)
 
 # catch_discover_tests(); Catch2's config does not put Catch.cmake on the module path.
 include("${Catch2_DIR}/Catch.cmake")
+# ...but it runs our fixed copy of its discovery script (see the file's header).
+set(_CATCH_DISCOVER_TESTS_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/CatchAddTests.cmake"
+    CACHE INTERNAL "CatchAddTests.cmake used by catch_discover_tests")

@@ -56,8 +56,8 @@ pollscope_cmake_leg_config() {
     native) echo "cmake -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug" ;;
     asan) echo "cmake -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DPOLLSCOPE_SANITIZE=address" ;;
     tsan) echo "cmake -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLLSCOPE_SANITIZE=thread" ;;
-    wasm) echo "emcmake -DCMAKE_BUILD_TYPE=Debug" ;;
-    wasm-pthread) echo "emcmake -DCMAKE_BUILD_TYPE=Debug -DPOLLSCOPE_THREADS=ON" ;;
+    wasm) echo "emcmake -DCMAKE_BUILD_TYPE=RelWithDebInfo" ;;
+    wasm-pthread) echo "emcmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLLSCOPE_THREADS=ON" ;;
     *) return 1 ;;
   esac
 }

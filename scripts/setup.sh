@@ -18,6 +18,7 @@ REQUIREMENTS=(
   "catch2             | test -f /usr/include/catch2/catch.hpp && test -f /usr/lib/cmake/Catch2/Catch.cmake"
   "nlohmann-json3-dev | test -f /usr/include/nlohmann/json.hpp"
   "ccache             | command -v ccache"
+  "chromium           | test -x /usr/bin/chromium"
   # Node >= 20 comes with the machine (NodeSource build, includes npm); Debian's own
   # nodejs is 18 and only a fallback if node is missing altogether.
   "nodejs             | command -v node && command -v npm"
@@ -51,8 +52,9 @@ if ((${#missing[@]} > 0)); then
   ((${#still[@]} == 0)) || die "setup: still missing after apt-get install: ${still[*]}"
 fi
 
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-((node_major >= 20)) || die "setup: Node >= 20 required (found $(node --version))"
+node_version="$(node --version)"   # v20.20.2
+node_major="${node_version#v}"; node_major="${node_major%%.*}"
+((node_major >= 20)) || die "setup: Node >= 20 required (found $node_version)"
 
 # npm ci only when needed. npm creates no node_modules when there are no
 # dependencies, hence the stamp file.

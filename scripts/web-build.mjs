@@ -6,7 +6,7 @@
 //      content, not mtimes, so that a fresh clone with committed outputs is judged
 //      right), by $POLLSCOPE_ENGINE_BUILD if set, else by scripts/web-engine.sh,
 //   2. vite build (web/ -> dist/; web/public/ copied untouched, presets bundled and
-//      copied to dist/presets/),
+//      copied to dist/presets/), once per page: index.html, then embed.html,
 //   3. a check that dist/ has everything a static host needs.
 //
 //   node scripts/web-build.mjs [--skip-engine] [--engine-only]
@@ -82,15 +82,18 @@ export function buildEngine() {
 }
 
 export function buildPage() {
-  console.log('web-build: vite build (web/ -> dist/)');
-  run(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mjs',
-    '--logLevel', 'warn'], { env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } });
-  const need = ['index.html', 'presets/index.json', 'presets/counter.scn',
+  // Two passes, one per page (web/vite.config.mjs): index.html empties dist/ first.
+  for (const page of ['index', 'embed']) {
+    console.log(`web-build: vite build (web/${page}.html -> dist/)`);
+    run(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mjs',
+      '--logLevel', 'warn'], { env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true', POLLSCOPE_PAGE: page } });
+  }
+  const need = ['index.html', 'embed.html', 'coi-sw.js', 'presets/index.json', 'presets/counter.scn',
     ...[...ENGINE_FILES, ...STATIC_FILES].map((f) => `engine/${f}`)];
   const missing = need.filter((f) => !existsSync(path.join(ROOT, 'dist', f)));
   if (missing.length) throw new Error(`dist/ lacks ${missing.join(', ')}`);
   const assets = readdirSync(path.join(ROOT, 'dist/assets'));
-  console.log(`web-build: dist/ ready (index.html, assets/${assets.join(', assets/')}, engine/, presets/)`);
+  console.log(`web-build: dist/ ready (index.html, embed.html, coi-sw.js, assets/${assets.join(', assets/')}, engine/, presets/)`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -27,9 +27,11 @@ COMMON=(-std=c++20 -fwasm-exceptions -Wno-deprecated-experimental-coroutine -Iru
 
 # The single-threaded build is the one most visitors load (any static host, any
 # iframe): -Os keeps the page under 300 KB gzip (-O2: +27 KB) and still runs a
-# 1,000,000-event scenario in about 0.6 s (-O2: 0.4 s; -Oz: 1.3 s).
+# 1,000,000-event scenario in about 0.6 s (-O2: 0.4 s; -Oz: 1.3 s). emmalloc
+# (instead of dlmalloc) saves ~3 KB gzip more, which the share links and the
+# embed code spent (docs/web-notes.md, Performance).
 build_single() {
-  em++ "${COMMON[@]}" -Os "${SOURCES[@]}" -sEXPORT_NAME=createPollscopeEngine -sALLOW_MEMORY_GROWTH=1 \
+  em++ "${COMMON[@]}" -Os "${SOURCES[@]}" -sEXPORT_NAME=createPollscopeEngine -sALLOW_MEMORY_GROWTH=1 -sMALLOC=emmalloc \
     -o build/web-engine/pollscope-engine.js
   cp build/web-engine/pollscope-engine.js build/web-engine/pollscope-engine.wasm "$OUT/"
 }

@@ -8,7 +8,8 @@
 //   4. million   a 1,000,000-event run never blocks the page more than 50 ms at a time
 //
 // Not a test: numbers vary with the machine. Exit status 0 unless a measurement
-// could not be made; `--strict` also fails when a budget is missed.
+// could not be made; `--strict` also fails when a budget is missed; `--size-only`
+// measures the sizes only (no browser).
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,10 +32,43 @@ function report(name, value, budget, ok, detail = '') {
   console.log(`${ok ? 'ok  ' : 'MISS'} ${name.padEnd(34)} ${String(value).padEnd(14)} budget ${budget}${detail ? `  (${detail})` : ''}`);
 }
 
-function pageSize() {
-  const files = ['index.html',
-    ...readdirSync(path.join(DIST, 'assets')).map((f) => `assets/${f}`),
-    'engine/engine-worker.js', 'engine/engine-api.js', 'engine/pollscope-engine.js', 'engine/pollscope-engine.wasm'];
+/* The files a page loads, from Vite's manifest (dist/.vite/manifest-PAGE.json): its
+ * entry chunk and everything that chunk imports statically, plus the chunks the
+ * entry imports dynamically at start (main.js -> app.js) with their static imports,
+ * and their CSS. Chunks imported dynamically from deeper down are loaded on demand
+ * (share.js: the Embed dialog and the exports, on first click) and are reported
+ * apart. Falls back to every file in assets/ without a manifest. */
+function pageFiles(entry) {
+  const manifestFile = path.join(DIST, `.vite/manifest-${entry.replace(/\.html$/, '')}.json`);
+  if (!existsSync(manifestFile)) {
+    return { files: readdirSync(path.join(DIST, 'assets')).map((f) => `assets/${f}`), onDemand: [] };
+  }
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  const files = new Set();
+  const seen = new Set();
+  const visit = (key) => {
+    if (seen.has(key) || !manifest[key]) return;
+    seen.add(key);
+    const chunk = manifest[key];
+    files.add(chunk.file);
+    for (const css of chunk.css || []) files.add(css);
+    for (const dep of chunk.imports || []) visit(dep);
+  };
+  visit(entry);
+  for (const dep of manifest[entry].dynamicImports || []) visit(dep);
+  const onDemand = new Set();
+  const later = (key) => {
+    if (seen.has(key) || !manifest[key]) return;
+    seen.add(key);
+    onDemand.add(manifest[key].file);
+    for (const css of manifest[key].css || []) onDemand.add(css);
+    for (const dep of [...(manifest[key].imports || []), ...(manifest[key].dynamicImports || [])]) later(dep);
+  };
+  for (const key of [...seen]) for (const dep of manifest[key].dynamicImports || []) later(dep);
+  return { files: [...files], onDemand: [...onDemand] };
+}
+
+function gzipSizes(files) {
   let raw = 0;
   let gz = 0;
   const parts = [];
@@ -46,6 +80,13 @@ function pageSize() {
     parts.push(`${f} ${kb(z)}`);
   }
   return { raw, gz, parts };
+}
+
+const ENGINE_SINGLE = ['engine/engine-worker.js', 'engine/engine-api.js', 'engine/pollscope-engine.js', 'engine/pollscope-engine.wasm'];
+
+function pageSize(html = 'index.html') {
+  const { files, onDemand } = pageFiles(html);
+  return { ...gzipSizes([html, ...files, ...ENGINE_SINGLE]), onDemand: gzipSizes(onDemand) };
 }
 
 const SCN_100K = 'executor local\nmax_events 100000\n\ntask main\n  spawn a\n  spawn b\n  join a\n  join b\n\n' +
@@ -141,6 +182,16 @@ async function main() {
   const size = pageSize();
   report('single-threaded page, gzip -9', kb(size.gz), '300 KB', size.gz <= 300 * 1024, `raw ${kb(size.raw)}`);
   console.log(`       ${size.parts.join(' · ')}`);
+  if (size.onDemand.parts.length) {
+    console.log(`       loaded on demand (not in the page's load): ${size.onDemand.parts.join(' · ')}`);
+  }
+  if (existsSync(path.join(DIST, 'embed.html'))) {
+    const embed = pageSize('embed.html');
+    console.log(`     embed.html (single-threaded), gzip -9: ${kb(embed.gz)} (raw ${kb(embed.raw)}); no budget, for reference`);
+    console.log(`       ${embed.parts.join(' · ')}`);
+  }
+
+  if (process.argv.includes('--size-only')) return;
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   const plain = await startServer({ dir: DIST, isolation: false });

@@ -1,4 +1,4 @@
-// Vite builds and serves the playground from web/. Emscripten's outputs live in
+// Vite builds and serves the playground (index.html) and its embed (embed.html) from web/. Emscripten's outputs live in
 // web/public/engine/ and are copied to dist/engine/ untouched (public dir); the
 // presets are bundled (import.meta.glob) and also copied to dist/presets/.
 import { defineConfig } from 'vite';
@@ -8,6 +8,7 @@ import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
+const page = process.env.POLLSCOPE_PAGE === 'embed' ? 'embed' : 'index';
 
 // Cross-origin isolation (SharedArrayBuffer for the pthread build) and the CSP
 // the page is written for. Dev and preview servers send the same headers as
@@ -37,10 +38,18 @@ export default defineConfig({
   plugins: [copyPresets()],
   build: {
     outDir: path.join(root, 'dist'),
-    emptyOutDir: true,
     target: 'es2022',
     assetsInlineLimit: 0,
     reportCompressedSize: false,
+    // Two pages, built as two Vite entries in two passes (scripts/web-build.mjs sets
+    // POLLSCOPE_PAGE): the playground (index.html, first: it empties dist/) and the
+    // embed (embed.html, for iframes). Separate passes share no chunk, so neither
+    // page loads the other's code or pays for split chunks (~2 KB gzip on the
+    // playground's 300 KB budget). The manifests (dist/.vite/) tell
+    // scripts/web-perf.mjs which files each page loads.
+    emptyOutDir: page === 'index',
+    manifest: `.vite/manifest-${page}.json`,
+    rolldownOptions: { input: path.join(here, `${page}.html`) },
   },
   server: { headers: isolation, host: '127.0.0.1' },
   preview: { headers: isolation, host: '127.0.0.1' },

@@ -141,6 +141,9 @@ RunReport LocalCore::run(TaskHeader* target) {
       wait_for_remote(std::nullopt);
       continue;
     }
+    // A waker may have fired on another thread since the top of the loop, and been
+    // dropped since: its wake is in the remote queue, so this is no stall.
+    if (remote_pending_.load(std::memory_order_acquire)) continue;
     report.status = RunStatus::stalled;
     live_.for_each([&](TaskHeader* t) {
       report.stuck_tasks.push_back(t->id);

@@ -33,7 +33,7 @@ void task_waker_wake_by_ref(const void* data) {
 
 void task_waker_drop(const void* data) {
   TaskHeader* t = header(data);
-  const std::uint32_t live = t->wakers.fetch_sub(1, std::memory_order_relaxed) - 1;
+  const std::uint32_t live = t->wakers.fetch_sub(1, std::memory_order_release) - 1;
   if (t->scheduler->traces_wakers.load(std::memory_order_relaxed)) {
     t->scheduler->waker_event(t, EventKind::waker_drop, live);
   }

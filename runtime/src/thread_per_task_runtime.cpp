@@ -19,8 +19,8 @@ class ThreadPerTaskCore final : public ThreadedCore {
 
   void submit(TaskHeader* task) override {
     const std::uint32_t thread = event_thread();
-    register_task(task, thread);
     task->state.fetch_or(task_state::scheduled, std::memory_order_acq_rel);
+    register_task(task, thread);
     task->retain();  // the reference of the task's thread
     std::vector<std::thread> reaped;
     std::exception_ptr error;

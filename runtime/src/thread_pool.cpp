@@ -36,8 +36,10 @@ class PoolCore final : public ThreadedCore {
   void submit(TaskHeader* task) override {
     const bool from_worker = is_worker_thread();
     const std::uint32_t thread = event_thread();
-    register_task(task, thread);
+    // SCHEDULED before the task is registered: a stall check that sees it in the
+    // registry then sees it scheduled too.
     task->state.fetch_or(task_state::scheduled, std::memory_order_acq_rel);
+    register_task(task, thread);
     task->retain();  // the queue's reference
     if (from_worker) {
       push_local(tls_scope.thread, task, WakeSource::task, tls_scope.polling);

@@ -1,6 +1,4 @@
 // Tests for pollscope/async.hpp: Async<T>, the coroutine type of async functions.
-#include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -9,6 +7,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include <pollscope/pollscope.hpp>
 
@@ -36,7 +36,9 @@ constexpr const char* kPolledAfterCompletion = "pollscope::Async polled after it
 
 // --- async functions used by the tests ---
 
-Async<int> answer() { co_return 42; }
+Async<int> answer() {
+  co_return 42;
+}
 
 Async<int> plus_one_of_answer() {
   int v = co_await answer();
@@ -54,11 +56,17 @@ Async<int> three_levels_deep() {
   co_return a + b;
 }
 
-Async<std::uint64_t> await_count(std::uint64_t n) { co_return co_await count(n); }
+Async<std::uint64_t> await_count(std::uint64_t n) {
+  co_return co_await count(n);
+}
 
-Async<std::uint64_t> await_count_by_reference(Count& c) { co_return co_await c; }
+Async<std::uint64_t> await_count_by_reference(Count& c) {
+  co_return co_await c;
+}
 
-Async<std::uint64_t> await_counted_temporary(int& polls) { co_return co_await poll_counted(count(3), polls); }
+Async<std::uint64_t> await_counted_temporary(int& polls) {
+  co_return co_await poll_counted(count(3), polls);
+}
 
 Async<int> sets_flag(bool& ran) {
   ran = true;
@@ -118,11 +126,17 @@ Async<> waits_forever(LifeCounts& counts) {
   co_await PendingForever<>(counts);
 }
 
-Async<> sleeps_one_second() { co_await sleep(1s); }
+Async<> sleeps_one_second() {
+  co_await sleep(1s);
+}
 
-Async<std::unique_ptr<int>> makes_pointer() { co_return std::make_unique<int>(7); }
+Async<std::unique_ptr<int>> makes_pointer() {
+  co_return std::make_unique<int>(7);
+}
 
-Async<std::uint64_t> returns_int_as_u64() { co_return 5; }
+Async<std::uint64_t> returns_int_as_u64() {
+  co_return 5;
+}
 
 // Polls an Async once (it must be Pending), then drops it and is Ready.
 struct DropAfterFirstPoll {
@@ -151,7 +165,8 @@ TEST_CASE("calling an async function runs nothing until its first poll", "[async
   REQUIRE(cw.calls() == WakerCalls{0, 0, 0, 1});  // only the lent waker's own drop
 }
 
-TEST_CASE("block_on_busy polls an Async awaiting count(10) ten times (the DumbRuntime experiment)", "[async]") {
+TEST_CASE("block_on_busy polls an Async awaiting count(10) ten times (the DumbRuntime experiment)",
+          "[async]") {
   TraceRecorder recorder;
   std::uint64_t out = block_on_busy(await_count(10), ExecutorOptions{true, 0, &recorder});
   REQUIRE(out == std::uint64_t{10});
@@ -166,7 +181,8 @@ TEST_CASE("block_on_busy polls an Async awaiting count(10) ten times (the DumbRu
   REQUIRE(count_events(events, EventKind::wake) == 0);
 }
 
-TEST_CASE("block_on_busy on the real clock polls an Async awaiting count(10) exactly ten times", "[async]") {
+TEST_CASE("block_on_busy on the real clock polls an Async awaiting count(10) exactly ten times",
+          "[async]") {
   int polls = 0;
   std::uint64_t out = block_on_busy(poll_counted(await_count(10), polls));
   REQUIRE(out == std::uint64_t{10});
@@ -179,7 +195,8 @@ TEST_CASE("a nested async call that is immediately ready costs the executor one 
   REQUIRE(count_events(recorder.events(), EventKind::poll_start) == 1);
 }
 
-TEST_CASE("a nested async call polls the inner future once, within the outer future's only poll", "[async]") {
+TEST_CASE("a nested async call polls the inner future once, within the outer future's only poll",
+          "[async]") {
   int outer_polls = 0;
   int inner_polls = 0;
   REQUIRE(block_on_busy(poll_counted(answer_counted(inner_polls), outer_polls)) == 42);
@@ -203,7 +220,8 @@ TEST_CASE("co_await on an lvalue future polls that very object in place", "[asyn
   REQUIRE(c.polls() == std::uint64_t{3});  // not a copy: the caller's Count was polled
 }
 
-TEST_CASE("co_await on a temporary future keeps it in the frame across polls until it is Ready", "[async]") {
+TEST_CASE("co_await on a temporary future keeps it in the frame across polls until it is Ready",
+          "[async]") {
   int polls = 0;
   Async<std::uint64_t> a = await_counted_temporary(polls);
   CountingWaker cw;
@@ -224,7 +242,8 @@ TEST_CASE("co_await on a temporary future keeps it in the frame across polls unt
   REQUIRE(cw.calls() == WakerCalls{0, 0, 2, 0});
 }
 
-TEST_CASE("an Async re-polls the awaited future first and resumes its body only once that is Ready", "[async]") {
+TEST_CASE("an Async re-polls the awaited future first and resumes its body only once that is Ready",
+          "[async]") {
   std::vector<std::string> log;
   Async<> a = logs_progress(log);
   CountingWaker cw;
@@ -245,7 +264,8 @@ TEST_CASE("an Async re-polls the awaited future first and resumes its body only 
   REQUIRE(cw.calls() == WakerCalls{0, 0, 2, 0});
 }
 
-TEST_CASE("parameters and locals are destroyed as soon as the body completes, before the Async is", "[async]") {
+TEST_CASE("parameters and locals are destroyed as soon as the body completes, before the Async is",
+          "[async]") {
   LifeCounts counts;
   {
     Async<int> a = with_locals(counts, Tracked(counts, 1));
@@ -270,7 +290,8 @@ TEST_CASE("parameters and locals are destroyed as soon as the body completes, be
   REQUIRE(counts.copies() == 0);
 }
 
-TEST_CASE("an exception escaping the body is rethrown by poll and the frame is destroyed", "[async]") {
+TEST_CASE("an exception escaping the body is rethrown by poll and the frame is destroyed",
+          "[async]") {
   LifeCounts counts;
   Async<int> a = throws_after_yield(counts);
   CountingWaker cw;
@@ -288,7 +309,8 @@ TEST_CASE("an exception escaping the body is rethrown by poll and the frame is d
 
 TEST_CASE("an exception escaping the body propagates out of block_on", "[async]") {
   LifeCounts counts;
-  REQUIRE_THROWS_MATCHES(block_on(throws_after_yield(counts)), std::runtime_error, Message("body failed"));
+  REQUIRE_THROWS_MATCHES(block_on(throws_after_yield(counts)), std::runtime_error,
+                         Message("body failed"));
   REQUIRE(counts.made() == 1);
   REQUIRE(counts.drops() == 1);
 }
@@ -303,7 +325,8 @@ TEST_CASE("polling an Async after it returned Ready throws std::logic_error", "[
   REQUIRE_THROWS_WITH(a.poll(cx), kPolledAfterCompletion);
 }
 
-TEST_CASE("polling a moved-from Async throws std::logic_error and the moved-to one runs the body", "[async]") {
+TEST_CASE("polling a moved-from Async throws std::logic_error and the moved-to one runs the body",
+          "[async]") {
   Async<int> a = answer();
   Async<int> b = std::move(a);
   CountingWaker cw;
@@ -328,14 +351,18 @@ TEST_CASE("move-assigning an Async destroys the frame it replaced", "[async]") {
   REQUIRE(counts.live() == 0);
 }
 
-TEST_CASE("an exception thrown by an awaited future surfaces at the co_await and the body can catch it", "[async]") {
+TEST_CASE(
+    "an exception thrown by an awaited future surfaces at the co_await and the body can catch it",
+    "[async]") {
   Async<std::string> a = catches_leaf_failure(0);
   CountingWaker cw;
   Poll<std::string> p = poll_once(a, cw.waker());
   REQUIRE(p.value() == "caught: leaf failed");
 }
 
-TEST_CASE("an awaited future throwing after being Pending surfaces at the co_await on the later poll", "[async]") {
+TEST_CASE(
+    "an awaited future throwing after being Pending surfaces at the co_await on the later poll",
+    "[async]") {
   Async<std::string> a = catches_leaf_failure(2);
   CountingWaker cw;
   const Waker w = cw.waker();
@@ -353,7 +380,9 @@ TEST_CASE("an exception escaping a nested Async is caught at the outer co_await"
   REQUIRE(poll_once(a, cw.waker()).value() == "caught: inner failed");
 }
 
-TEST_CASE("an awaited future's exception that the body does not catch is rethrown by the outer poll", "[async]") {
+TEST_CASE(
+    "an awaited future's exception that the body does not catch is rethrown by the outer poll",
+    "[async]") {
   Async<int> a = does_not_catch();
   CountingWaker cw;
   const Waker w = cw.waker();
@@ -363,7 +392,8 @@ TEST_CASE("an awaited future's exception that the body does not catch is rethrow
   REQUIRE(a.is_done());
 }
 
-TEST_CASE("dropping an unfinished Async destroys its frame and the future it was awaiting", "[async]") {
+TEST_CASE("dropping an unfinished Async destroys its frame and the future it was awaiting",
+          "[async]") {
   LifeCounts counts;
   CountingWaker cw;
   {
@@ -376,7 +406,10 @@ TEST_CASE("dropping an unfinished Async destroys its frame and the future it was
   REQUIRE(cw.calls() == WakerCalls{0, 0, 0, 1});  // nothing kept the waker
 }
 
-TEST_CASE("dropping an unfinished Async cancels its registered sleep: the timer is cancelled, never fired", "[async]") {
+TEST_CASE(
+    "dropping an unfinished Async cancels its registered sleep: the timer is cancelled, never "
+    "fired",
+    "[async]") {
   TraceRecorder recorder;
   LocalExecutor ex(ExecutorOptions{true, 0, &recorder});
   JoinHandle<void> h = ex.spawn(DropAfterFirstPoll{sleeps_one_second()});
@@ -387,9 +420,10 @@ TEST_CASE("dropping an unfinished Async cancels its registered sleep: the timer 
   REQUIRE(ex.now() == 0ns);  // the virtual clock never moved towards the 1s deadline
 
   const auto events = recorder.events();
-  REQUIRE(event_names(events, {EventKind::waker_clone, EventKind::waker_drop, EventKind::timer_register,
-                               EventKind::timer_fire, EventKind::timer_cancel}) ==
-          std::vector<std::string>{"waker_clone", "timer_register", "timer_cancel", "waker_drop"});
+  REQUIRE(
+      event_names(events, {EventKind::waker_clone, EventKind::waker_drop, EventKind::timer_register,
+                           EventKind::timer_fire, EventKind::timer_cancel}) ==
+      std::vector<std::string>{"waker_clone", "timer_register", "timer_cancel", "waker_drop"});
   const auto registered = events_of(events, EventKind::timer_register);
   const auto cancelled = events_of(events, EventKind::timer_cancel);
   REQUIRE(registered[0].task == 1u);

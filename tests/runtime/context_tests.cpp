@@ -1,7 +1,7 @@
 // Tests for pollscope/context.hpp: Context lends the polled task's waker.
-#include <catch2/catch.hpp>
-
 #include <optional>
+
+#include <catch2/catch.hpp>
 
 #include <pollscope/context.hpp>
 #include <pollscope/poll.hpp>
@@ -62,7 +62,9 @@ TEST_CASE("wake_by_ref through cx.waker() reaches the context's waker", "[contex
   REQUIRE(cw.calls() == WakerCalls{0, 0, 2, 0});
 }
 
-TEST_CASE("a future keeping cx.waker() clones it once and re-polls with the same waker clone nothing", "[context]") {
+TEST_CASE(
+    "a future keeping cx.waker() clones it once and re-polls with the same waker clone nothing",
+    "[context]") {
   CountingWaker cw;
   KeepsWaker f;
   {
@@ -81,7 +83,8 @@ TEST_CASE("a future keeping cx.waker() clones it once and re-polls with the same
   REQUIRE(cw.live() == 0);
 }
 
-TEST_CASE("a future polled through a Context with another task's waker replaces its kept copy", "[context]") {
+TEST_CASE("a future polled through a Context with another task's waker replaces its kept copy",
+          "[context]") {
   CountingWaker first;
   CountingWaker second;
   KeepsWaker f;

@@ -1,8 +1,8 @@
 // Tests for pollscope/count.hpp: count(n), the article's Counter future.
-#include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <type_traits>
+
+#include <catch2/catch.hpp>
 
 #include <pollscope/pollscope.hpp>
 
@@ -16,7 +16,9 @@ using pollscope_test::WakerCalls;
 
 namespace {
 
-Async<std::uint64_t> await_count(std::uint64_t n) { co_return co_await count(n); }
+Async<std::uint64_t> await_count(std::uint64_t n) {
+  co_return co_await count(n);
+}
 
 static_assert(std::is_same_v<Count::Output, std::uint64_t>);
 
@@ -85,7 +87,8 @@ TEST_CASE("count(n) under block_on is polled max(n, 1) times, in place", "[count
   REQUIRE(c7.polls() == std::uint64_t{7});
 }
 
-TEST_CASE("count(4) under block_on_busy wakes the no-op waker three times, each a self-wake", "[count]") {
+TEST_CASE("count(4) under block_on_busy wakes the no-op waker three times, each a self-wake",
+          "[count]") {
   TraceRecorder recorder;
   Count c = count(4);
   REQUIRE(block_on_busy(c, ExecutorOptions{true, 0, &recorder}) == std::uint64_t{4});
@@ -97,7 +100,8 @@ TEST_CASE("count(4) under block_on_busy wakes the no-op waker three times, each 
   for (const auto& e : wakes) REQUIRE(e.source == WakeSource::self);
 }
 
-TEST_CASE("two tasks awaiting count(10) and count(23) on a LocalExecutor take 10 and 23 polls", "[count]") {
+TEST_CASE("two tasks awaiting count(10) and count(23) on a LocalExecutor take 10 and 23 polls",
+          "[count]") {
   TraceRecorder recorder;
   LocalExecutor ex(ExecutorOptions{true, 0, &recorder});
   JoinHandle<std::uint64_t> h10 = ex.spawn(await_count(10));
@@ -114,6 +118,7 @@ TEST_CASE("two tasks awaiting count(10) and count(23) on a LocalExecutor take 10
   // The run queue is FIFO: the two tasks alternate until the shorter one finishes.
   const auto polls = events_of(events, EventKind::poll_start);
   REQUIRE(polls.size() == 33u);
-  for (int i = 0; i < 20; ++i) REQUIRE(polls[static_cast<std::size_t>(i)].task == (i % 2 == 0 ? h10.id() : h23.id()));
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(polls[static_cast<std::size_t>(i)].task == (i % 2 == 0 ? h10.id() : h23.id()));
   for (std::size_t i = 20; i < polls.size(); ++i) REQUIRE(polls[i].task == h23.id());
 }

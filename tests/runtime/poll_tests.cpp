@@ -1,12 +1,12 @@
 // Tests for pollscope/poll.hpp: Poll<T>, Poll<void>, ready(), pending.
-#include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#include <catch2/catch.hpp>
 
 #include <pollscope/poll.hpp>
 
@@ -19,8 +19,12 @@ namespace {
 constexpr const char* kPendingValueMessage = "pollscope::Poll::value() called on a Pending poll";
 
 // `return ready(1);` makes a Poll<int>, which must convert to the declared Poll<std::uint64_t>.
-Poll<std::uint64_t> ready_one_as_u64() { return ready(1); }
-Poll<std::uint64_t> pending_as_u64() { return Poll<int>(pending); }
+Poll<std::uint64_t> ready_one_as_u64() {
+  return ready(1);
+}
+Poll<std::uint64_t> pending_as_u64() {
+  return Poll<int>(pending);
+}
 
 static_assert(std::is_same_v<decltype(ready(1)), Poll<int>>);
 static_assert(std::is_same_v<decltype(ready(std::string("s"))), Poll<std::string>>);
@@ -53,7 +57,8 @@ TEST_CASE("pending converts to a Pending Poll of any type", "[poll]") {
   REQUIRE_FALSE(v.is_ready());
 }
 
-TEST_CASE("value() on a Pending Poll<int> throws std::logic_error with the documented message", "[poll]") {
+TEST_CASE("value() on a Pending Poll<int> throws std::logic_error with the documented message",
+          "[poll]") {
   Poll<int> p = pending;
   const Poll<int>& cp = p;
   REQUIRE_THROWS_AS(p.value(), std::logic_error);
@@ -64,7 +69,8 @@ TEST_CASE("value() on a Pending Poll<int> throws std::logic_error with the docum
   REQUIRE_THROWS_WITH(std::move(p).value(), kPendingValueMessage);
 }
 
-TEST_CASE("value() on a Pending Poll<void> throws std::logic_error with the documented message", "[poll]") {
+TEST_CASE("value() on a Pending Poll<void> throws std::logic_error with the documented message",
+          "[poll]") {
   Poll<void> p = pending;
   REQUIRE_THROWS_AS(p.value(), std::logic_error);
   REQUIRE_THROWS_WITH(p.value(), kPendingValueMessage);
@@ -77,7 +83,8 @@ TEST_CASE("ready() makes a Ready Poll<void> whose value() does not throw", "[pol
   REQUIRE_NOTHROW(p.value());
 }
 
-TEST_CASE("return ready(1) from a function returning Poll<std::uint64_t> gives Ready(1)", "[poll]") {
+TEST_CASE("return ready(1) from a function returning Poll<std::uint64_t> gives Ready(1)",
+          "[poll]") {
   Poll<std::uint64_t> p = ready_one_as_u64();
   REQUIRE(p.is_ready());
   REQUIRE(p.value() == std::uint64_t{1});
@@ -89,7 +96,8 @@ TEST_CASE("a Pending Poll<int> converts to a Pending Poll<std::uint64_t>", "[pol
   REQUIRE_THROWS_WITH(p.value(), kPendingValueMessage);
 }
 
-TEST_CASE("Poll<U> converts to Poll<T> only from an rvalue and only when U converts to T", "[poll]") {
+TEST_CASE("Poll<U> converts to Poll<T> only from an rvalue and only when U converts to T",
+          "[poll]") {
   static_assert(std::is_convertible_v<Poll<int>, Poll<std::uint64_t>>);
   static_assert(std::is_convertible_v<Poll<const char*>, Poll<std::string>>);
   static_assert(!std::is_convertible_v<Poll<std::string>, Poll<int>>);

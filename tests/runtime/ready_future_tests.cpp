@@ -1,10 +1,10 @@
 // Tests for pollscope/ready_future.hpp: ready_future(v), Ready at its first poll.
-#include <catch2/catch.hpp>
-
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+
+#include <catch2/catch.hpp>
 
 #include <pollscope/pollscope.hpp>
 
@@ -44,7 +44,8 @@ TEST_CASE("polling ready_future(v) a second time throws std::logic_error", "[rea
   REQUIRE_THROWS_WITH(f.poll(cx), kPolledAfterCompletion);
 }
 
-TEST_CASE("ready_future() is a Ready Poll<void> at its first poll and throws when polled again", "[ready_future]") {
+TEST_CASE("ready_future() is a Ready Poll<void> at its first poll and throws when polled again",
+          "[ready_future]") {
   ReadyFuture<void> f = ready_future();
   static_assert(std::is_same_v<decltype(f)::Output, void>);
   CountingWaker cw;
@@ -57,7 +58,8 @@ TEST_CASE("ready_future() is a Ready Poll<void> at its first poll and throws whe
 }
 
 TEST_CASE("ready_future decays its argument and copies an lvalue", "[ready_future]") {
-  static_assert(std::is_same_v<decltype(ready_future(std::declval<const std::string&>())), ReadyFuture<std::string>>);
+  static_assert(std::is_same_v<decltype(ready_future(std::declval<const std::string&>())),
+                               ReadyFuture<std::string>>);
   static_assert(std::is_same_v<decltype(ready_future("text")), ReadyFuture<const char*>>);
   std::string source = "kept";
   ReadyFuture<std::string> f = ready_future(source);
@@ -73,7 +75,9 @@ TEST_CASE("ready_future hands over a move-only value", "[ready_future]") {
   REQUIRE(*out == 9);
 }
 
-TEST_CASE("ready_future moves its value out: no copy is made between construction and the Ready poll", "[ready_future]") {
+TEST_CASE(
+    "ready_future moves its value out: no copy is made between construction and the Ready poll",
+    "[ready_future]") {
   LifeCounts counts;
   ReadyFuture<Tracked> f = ready_future(Tracked(counts, 3));
   CountingWaker cw;

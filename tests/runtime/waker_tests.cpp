@@ -1,8 +1,8 @@
 // Tests for pollscope/waker.hpp: Waker over a RawWaker and its RawWakerVTable.
-#include <catch2/catch.hpp>
-
 #include <type_traits>
 #include <utility>
+
+#include <catch2/catch.hpp>
 
 #include <pollscope/waker.hpp>
 
@@ -58,13 +58,15 @@ TEST_CASE("copying a Waker calls clone once and destroying each copy calls drop 
   REQUIRE(cw.live() == 0);
 }
 
-TEST_CASE("std::move(w).wake() calls wake once and the moved-from waker calls nothing afterwards", "[waker]") {
+TEST_CASE("std::move(w).wake() calls wake once and the moved-from waker calls nothing afterwards",
+          "[waker]") {
   CountingWaker cw;
   {
     Waker w = cw.waker();
     std::move(w).wake();
     REQUIRE(cw.calls() == WakerCalls{0, 1, 0, 0});
-    REQUIRE(w.as_raw().vtable == nullptr);  // NOLINT(bugprone-use-after-move): the documented empty state
+    REQUIRE(w.as_raw().vtable ==
+            nullptr);  // NOLINT(bugprone-use-after-move): the documented empty state
     REQUIRE(w.as_raw().data == nullptr);
     // Every operation of the emptied waker is a no-op now.
     w.wake_by_ref();
@@ -100,7 +102,8 @@ TEST_CASE("moving a Waker transfers it without calling the vtable", "[waker]") {
     Waker a = cw.waker();
     Waker b = std::move(a);
     REQUIRE(cw.calls() == WakerCalls{0, 0, 0, 0});
-    REQUIRE(a.as_raw().vtable == nullptr);  // NOLINT(bugprone-use-after-move): the documented empty state
+    REQUIRE(a.as_raw().vtable ==
+            nullptr);  // NOLINT(bugprone-use-after-move): the documented empty state
     REQUIRE(b.as_raw().data == &cw);
     b.wake_by_ref();
     a.wake_by_ref();  // the moved-from waker wakes nobody
@@ -128,7 +131,8 @@ TEST_CASE("copy assignment clones the source and drops the value it replaces", "
   REQUIRE(source.live() == 0);
 }
 
-TEST_CASE("move assignment drops the value it replaces and takes the source without cloning", "[waker]") {
+TEST_CASE("move assignment drops the value it replaces and takes the source without cloning",
+          "[waker]") {
   CountingWaker old_target;
   CountingWaker source;
   {
@@ -138,14 +142,16 @@ TEST_CASE("move assignment drops the value it replaces and takes the source with
     REQUIRE(old_target.calls() == WakerCalls{0, 0, 0, 1});
     REQUIRE(source.calls() == WakerCalls{0, 0, 0, 0});
     REQUIRE(a.as_raw().data == &source);
-    REQUIRE(b.as_raw().vtable == nullptr);  // NOLINT(bugprone-use-after-move): the documented empty state
+    REQUIRE(b.as_raw().vtable ==
+            nullptr);  // NOLINT(bugprone-use-after-move): the documented empty state
   }
   // `a` drops the source's reference; the emptied `b` calls nothing.
   REQUIRE(old_target.calls() == WakerCalls{0, 0, 0, 1});
   REQUIRE(source.calls() == WakerCalls{0, 0, 0, 1});
 }
 
-TEST_CASE("assigning a Waker to itself, by copy or by move, calls nothing and keeps it", "[waker]") {
+TEST_CASE("assigning a Waker to itself, by copy or by move, calls nothing and keeps it",
+          "[waker]") {
   CountingWaker cw;
   {
     Waker a = cw.waker();

@@ -1,8 +1,8 @@
 // Tests for pollscope/yield_now.hpp: yield_now(), one Pending with a self-wake.
-#include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include <pollscope/pollscope.hpp>
 
@@ -60,7 +60,8 @@ TEST_CASE("yield_now() under block_on costs exactly two polls and one self-wake"
   REQUIRE(count_events(events, EventKind::park) == 0);  // the self-wake is pending: no parking
 }
 
-TEST_CASE("yield_now() sends the task to the back of the LocalExecutor's run queue", "[yield_now]") {
+TEST_CASE("yield_now() sends the task to the back of the LocalExecutor's run queue",
+          "[yield_now]") {
   std::vector<std::string> log;
   LocalExecutor ex;
   ex.spawn(log_around_yield(log, "a"));

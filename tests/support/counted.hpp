@@ -53,7 +53,8 @@ class Tracked {
   Tracked(const Tracked& other) noexcept : counts_(other.counts_), value_(other.value_) {
     if (counts_) counts_->copies_.fetch_add(1);
   }
-  Tracked(Tracked&& other) noexcept : counts_(std::exchange(other.counts_, nullptr)), value_(other.value_) {}
+  Tracked(Tracked&& other) noexcept
+      : counts_(std::exchange(other.counts_, nullptr)), value_(other.value_) {}
   Tracked& operator=(const Tracked& other) noexcept {
     if (this != &other) *this = Tracked(other);
     return *this;
@@ -135,7 +136,9 @@ class DropLogged {
   DropLogged(F future, std::vector<std::string>& log, std::string name)
       : future_(std::move(future)), log_(&log), name_(std::move(name)) {}
   DropLogged(DropLogged&& other) noexcept(std::is_nothrow_move_constructible_v<F>)
-      : future_(std::move(other.future_)), log_(std::exchange(other.log_, nullptr)), name_(std::move(other.name_)) {}
+      : future_(std::move(other.future_)),
+        log_(std::exchange(other.log_, nullptr)),
+        name_(std::move(other.name_)) {}
   DropLogged& operator=(DropLogged&&) = delete;
   ~DropLogged() {
     if (log_) log_->push_back(name_ + " dropped");

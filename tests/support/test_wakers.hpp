@@ -3,7 +3,8 @@
 ///  - CountingWaker: wakers whose RawWakerVTable counts clone / wake / wake_by_ref /
 ///    drop calls, so a test can assert exactly what a future did with cx.waker();
 ///  - poll_once / poll_loop: polling a future by hand, without any executor;
-///  - count_events / event_names: reading a TraceRecorder's events.
+///  - count_events / event_names: reading a TraceRecorder's events;
+///  - kHasThreads: whether this build can start a std::thread.
 /// Only add to this file (other test files use what is here).
 #include <atomic>
 #include <initializer_list>
@@ -24,6 +25,15 @@
 
 namespace pollscope_test {
 
+/// False in a build without threads (single-threaded Emscripten), where constructing a
+/// std::thread throws. Tests that start threads return early there, with a warning:
+///   if (!kHasThreads) { WARN("skipped: this build has no threads"); return; }
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+inline constexpr bool kHasThreads = false;
+#else
+inline constexpr bool kHasThreads = true;
+#endif
+
 // --- CountingWaker -------------------------------------------------------------
 
 /// How many times each function of a CountingWaker's vtable ran.
@@ -36,8 +46,8 @@ struct WakerCalls {
 };
 
 inline std::ostream& operator<<(std::ostream& os, const WakerCalls& c) {
-  return os << "{clone " << c.clone << ", wake " << c.wake << ", wake_by_ref " << c.wake_by_ref << ", drop "
-            << c.drop << "}";
+  return os << "{clone " << c.clone << ", wake " << c.wake << ", wake_by_ref " << c.wake_by_ref
+            << ", drop " << c.drop << "}";
 }
 
 /// Makes Wakers whose vtable counts every call. Every waker it makes, and every
@@ -89,7 +99,8 @@ class CountingWaker {
 };
 
 inline constexpr pollscope::RawWakerVTable counting_waker_vtable{
-    &CountingWaker::clone_fn, &CountingWaker::wake_fn, &CountingWaker::wake_by_ref_fn, &CountingWaker::drop_fn};
+    &CountingWaker::clone_fn, &CountingWaker::wake_fn, &CountingWaker::wake_by_ref_fn,
+    &CountingWaker::drop_fn};
 
 inline pollscope::Waker CountingWaker::waker() noexcept {
   made_.fetch_add(1);
@@ -102,9 +113,15 @@ inline pollscope::RawWaker CountingWaker::clone_fn(const void* data) {
   self(data).clone_.fetch_add(1);
   return pollscope::RawWaker{data, &counting_waker_vtable};
 }
-inline void CountingWaker::wake_fn(const void* data) { self(data).wake_.fetch_add(1); }
-inline void CountingWaker::wake_by_ref_fn(const void* data) { self(data).wake_by_ref_.fetch_add(1); }
-inline void CountingWaker::drop_fn(const void* data) { self(data).drop_.fetch_add(1); }
+inline void CountingWaker::wake_fn(const void* data) {
+  self(data).wake_.fetch_add(1);
+}
+inline void CountingWaker::wake_by_ref_fn(const void* data) {
+  self(data).wake_by_ref_.fetch_add(1);
+}
+inline void CountingWaker::drop_fn(const void* data) {
+  self(data).drop_.fetch_add(1);
+}
 
 // --- polling by hand -----------------------------------------------------------
 
@@ -146,7 +163,8 @@ LoopResult<F> poll_loop(F& future, const pollscope::Waker& waker, int max_polls 
 
 /// The events of `kind` (of task `task`, unless it is 0).
 inline std::vector<pollscope::Event> events_of(const std::vector<pollscope::Event>& events,
-                                               pollscope::EventKind kind, pollscope::TaskId task = 0) {
+                                               pollscope::EventKind kind,
+                                               pollscope::TaskId task = 0) {
   std::vector<pollscope::Event> out;
   for (const auto& e : events) {
     if (e.kind == kind && (task == 0 || e.task == task)) out.push_back(e);

@@ -26,11 +26,18 @@ import { RunStatus } from './components/run-status.js';
 import { BuildInfo } from './components/build-info.js';
 import { ComparePanel } from './components/compare.js';
 import { h, clear } from './core/dom.js';
+import {
+  PANELS, decodeLink, encodeLink, encodePresetLink, wantsRealThreads, toSimulatedThreads,
+} from './core/link.js';
+import { copyText } from './core/clipboard.js';
+import { coiState, enableCoi, disableCoi } from './core/coi.js';
 
 const presetFiles = import.meta.glob('../presets/*.scn', { query: '?raw', import: 'default', eager: true });
 const presetText = (file) => presetFiles[`../presets/${file}`];
 const DEFAULT_PRESET = 'counter.scn';
 const DEBOUNCE_MS = 300;
+const LINK_MS = 400;  // the address bar follows the state at most this often
+const PANEL_LABELS = { executor: 'Executor', code: 'Code', timeline: 'Timeline', counters: 'Counters and warnings', log: 'Event log' };
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,15 +59,19 @@ export class Playground {
     this.stale = '';
     this.running = false;
     this.firstRender = false;
+    this.panels = null;      // visible panels; null: all
+    this.linkTimer = 0;
+    this.linkReady = false;  // the address bar is written only once the opening link is applied
+    this.wantedStep = null;  // a link's step that no run has shown yet
   }
 
   async start() {
     performance.mark('pollscope:app');
     this.#buildViews();
-    const preset = this.#presetFromHash() || DEFAULT_PRESET;
-    this.presetMenu.show(preset);
-    this.preset = preset;
-    this.editor.setText(presetText(preset));
+    // The link (URL fragment) decides what opens: a whole state, a preset, or, for a
+    // bad link, the default preset with a message.
+    const plan = this.#resolveLink(location.hash) || this.#presetPlan(DEFAULT_PRESET);
+    this.#showPlan(plan);
     let started;
     try {
       started = await this.boot.engine;
@@ -75,15 +86,19 @@ export class Playground {
     this.buildInfo.update({ build: started.build, reason: started.reason, note: started.note });
     this.session = new RunSession(this.engine);
     this.#wireSession();
-    this.#progress(`Running ${preset}…`);
-    await this.runText(this.editor.text, { keepStep: false, source: 'preset' });
+    this.#progress(`Running ${plan.preset || 'the linked scenario'}…`);
+    await this.#runPlan(plan);
     this.engine.formatHelp().then((text) => { $('format-help-text').textContent = text; }).catch(() => {});
   }
 
   #buildViews() {
     // On a phone the form starts folded, so that the player is not a long scroll away.
     if (window.matchMedia('(max-width: 760px)').matches) $('form-details').open = false;
-    this.buildInfo = new BuildInfo($('build-info'));
+    this.buildInfo = new BuildInfo($('build-info'), {
+      coi: coiState(),
+      onEnableThreads: () => enableCoi().catch((e) => this.#linkMessage('error', `The service worker could not start: ${e.message}`)),
+      onDisableThreads: () => disableCoi().catch(() => location.reload()),
+    });
     this.buildInfo.update(this.boot.detected);
     this.presetMenu = new PresetMenu($('preset-select'), $('preset-explanation'), {
       presets: this.presets,
@@ -104,7 +119,7 @@ export class Playground {
       nextTaskEvent: () => this.selectedTask && this.#findAndSeek({ task: this.selectedTask }),
       runToEnd: () => this.runToEnd(),
       seek: (step) => this.#seek(step),
-      setSpeed: (x) => { this.speed = x; },
+      setSpeed: (x) => { this.speed = x; this.#scheduleLink(); },
     });
     this.timeline = new Timeline($('timeline'), {
       onSeek: (step) => this.#seek(step),
@@ -133,9 +148,182 @@ export class Playground {
       nextTaskEvent: () => this.selectedTask && this.#findAndSeek({ task: this.selectedTask }),
     });
     window.addEventListener('hashchange', () => {
-      const file = this.#presetFromHash();
-      if (file && file !== this.preset) this.choosePreset(file);
+      if (location.hash.slice(1) === this.lastFragment) return;
+      const plan = this.#resolveLink(location.hash);
+      if (!plan) return;
+      this.#showPlan(plan);
+      this.#runPlan(plan);
     });
+    this.#buildShareBar();
+    this.#buildPanelToggles();
+  }
+
+  /* ---- Links, panels, sharing --------------------------------------------- */
+
+  #presetPlan(file, state = {}) {
+    return { text: presetText(file), preset: file, state: { step: 0, panels: null, speed: 1, ...state }, source: 'preset' };
+  }
+
+  /* location.hash -> what to open, or null (nothing to do: empty, or an in-page
+   * anchor). A bad link shows its message and opens the default preset. */
+  #resolveLink(hash) {
+    const link = decodeLink(hash);
+    if (link.kind === 'preset') {
+      const file = `${link.name}.scn`;
+      return presetText(file) === undefined ? null : this.#presetPlan(file, link.state);
+    }
+    if (link.kind === 'state') {
+      const preset = this.presets.find((p) => presetText(p.file) === link.state.text);
+      return { text: link.state.text, preset: preset ? preset.file : null, state: link.state, source: 'link' };
+    }
+    if (link.kind === 'error') {
+      this.#linkMessage('error', link.message, 'The default preset is shown instead.');
+      history.replaceState(history.state, '', `#${encodePresetLink(DEFAULT_PRESET)}`);
+      return this.#presetPlan(DEFAULT_PRESET);
+    }
+    return null;
+  }
+
+  /* Puts a plan on screen before it runs: text, preset menu, panels, speed. */
+  #showPlan(plan) {
+    this.pause();
+    this.preset = plan.preset;
+    this.presetMenu.show(plan.preset);
+    this.editor.setText(plan.text);
+    this.#setPanels(plan.state.panels, { write: false });
+    this.speed = plan.state.speed;
+    this.controls.setSpeed(plan.state.speed);
+    if (plan.source !== 'link') this.#linkMessage('note', '');
+  }
+
+  async #runPlan(plan) {
+    if (!this.session) return;
+    clearTimeout(this.runTimer);
+    this.linkReady = false;
+    // The link's step stays in the address bar until a run can show it.
+    this.wantedStep = plan.state.step;
+    const result = await this.runText(plan.text, { keepStep: false, source: plan.source });
+    const build = this.engine && this.engine.build;
+    const real = result && wantsRealThreads(result.parsed && result.parsed.scenario);
+    if (result && result.ok) {
+      this.wantedStep = null;
+      this.session.setStep(plan.state.step);
+      if (real && plan.source === 'link') {
+        this.#linkMessage('note', 'This link\'s scenario runs on real threads, so it was run again here: real threads ' +
+          'interleave differently on every run, and this trace (and its step numbers) can differ from the one that was shared.');
+      }
+    } else if (result && plan.source === 'link') {
+      if (real && build !== 'threads') {
+        this.#linkMessage('note', 'This link\'s scenario asks for real threads (threads real), which need a cross-origin ' +
+          'isolated page: this one runs the single-threaded engine.', null, [
+          h('button', { type: 'button', class: 'small', 'data-testid': 'use-simulated', onclick: () => this.useSimulatedThreads() },
+            'Use simulated threads'),
+          coiState().supported ? h('button', { type: 'button', class: 'small', onclick: () => enableCoi().catch(() => {}) },
+            'Enable real threads (reloads once)') : null]);
+      } else {
+        const e = result.errors[0] || { message: 'it does not run' };
+        this.#linkMessage('error', `This link's scenario has errors (${e.line ? `line ${e.line}: ` : ''}${e.message}).`,
+          'The default preset is shown instead.', [h('button', {
+            type: 'button', class: 'small', onclick: () => {
+              this.#linkMessage('error', '');
+              this.#showPlan({ ...plan, source: 'text' });
+              this.runText(plan.text, { keepStep: false });
+            },
+          }, 'Edit the link\'s text instead')]);
+        const fallback = this.#presetPlan(DEFAULT_PRESET);
+        this.#showPlan(fallback);
+        this.wantedStep = null;
+        await this.runText(fallback.text, { keepStep: false, source: 'preset' });
+      }
+    }
+    this.linkReady = true;
+    this.#scheduleLink();
+  }
+
+  /* `threads real` -> `threads simulated`, then run again (link note's button). */
+  useSimulatedThreads() {
+    const text = toSimulatedThreads(this.editor.text);
+    const step = this.wantedStep ?? this.session.step;
+    this.#linkMessage('note', '');
+    this.editor.setText(text);
+    this.#markEdited();
+    this.#runPlan({ text, preset: this.preset, state: { step }, source: 'text' });
+  }
+
+  /* kind 'error' (bad link; role=alert) or 'note' (role=status); '' hides it. */
+  #linkMessage(kind, message, detail = null, actions = []) {
+    const box = $(kind === 'error' ? 'link-error' : 'link-note');
+    clear(box);
+    box.hidden = !message;
+    if (!message) return;
+    box.append(h('strong', null, message), detail ? ` ${detail}` : '', ' ', ...actions.filter(Boolean),
+      h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss', title: 'Dismiss', onclick: () => { box.hidden = true; } }, '✕'));
+  }
+
+  /* The current state as a fragment: an untouched preset at its start keeps its
+   * short name (#counter); anything else is a v1 link with the whole text. */
+  #fragment() {
+    const text = this.editor.text;
+    const step = this.wantedStep ?? (this.session ? this.session.step : 0);
+    const state = { text, step, panels: this.panels, speed: this.speed };
+    if (this.preset && presetText(this.preset) === text && !state.step && !state.panels && state.speed === 1) {
+      return encodePresetLink(this.preset);
+    }
+    return encodeLink(state);
+  }
+
+  #scheduleLink() {
+    if (this.linkTimer || !this.linkReady) return;
+    this.linkTimer = setTimeout(() => this.#writeLink(), LINK_MS);
+  }
+
+  #writeLink() {
+    clearTimeout(this.linkTimer);
+    this.linkTimer = 0;
+    if (!this.linkReady) return location.href;
+    const fragment = this.#fragment();
+    this.lastFragment = fragment;
+    if (location.hash.slice(1) !== fragment) history.replaceState(history.state, '', `#${fragment}`);
+    return location.href;
+  }
+
+  presetText(file) { return presetText(file); }
+
+  /* The link to share, up to date now. */
+  currentLink() {
+    return this.#writeLink();
+  }
+
+  #buildShareBar() {
+    const status = $('share-status');
+    $('copy-link').addEventListener('click', () => copyText(this.currentLink(), status, 'Link'));
+    const share = () => (this.share ||= import('./share.js'));
+    $('embed-button').addEventListener('click', () => share().then((m) => m.openEmbedDialog(this)));
+    $('export-json').addEventListener('click', () => share().then((m) => m.downloadTrace(this, status)));
+    $('copy-cli').addEventListener('click', () => share().then((m) => m.copyCli(this, status)));
+  }
+
+  #buildPanelToggles() {
+    const box = $('panel-toggles');
+    for (const name of PANELS) {
+      box.append(h('label', { class: 'check' }, h('input', {
+        type: 'checkbox', checked: true, 'data-testid': 'panel-toggle', 'data-panel': name,
+        onchange: () => this.#setPanels(PANELS.filter((p) => box.querySelector(`[data-panel="${p}"]`).checked)),
+      }), ` ${PANEL_LABELS[name]}`));
+    }
+  }
+
+  /* Shows the panels named (null or all of them: every panel). */
+  #setPanels(panels, { write = true } = {}) {
+    this.panels = panels && panels.length < PANELS.length ? panels : null;
+    for (const name of PANELS) {
+      const on = !this.panels || this.panels.includes(name);
+      document.querySelector(`section[data-panel="${name}"]`).hidden = !on;
+      const box = $('panel-toggles').querySelector(`[data-panel="${name}"]`);
+      if (box) box.checked = on;
+    }
+    this.timeline.render();
+    if (write) this.#scheduleLink();
   }
 
   #wireSession() {
@@ -153,7 +341,10 @@ export class Playground {
       this.#updateWarnings(run);
       if (this.compare && !$('compare').hidden) this.compare.setScenario(run.scenario);
     });
-    s.on('step', () => this.#invalidate('step'));
+    s.on('step', () => {
+      this.#invalidate('step');
+      this.#scheduleLink();
+    });
     s.on('snapshot', () => this.#invalidate('snapshot'));
     s.on('searching', ({ active }) => {
       this.searching = active;
@@ -169,6 +360,7 @@ export class Playground {
 
   #textEdited(text) {
     this.#markEdited();
+    this.#scheduleLink();
     clearTimeout(this.runTimer);
     this.runTimer = setTimeout(() => this.runText(text, { source: 'text' }), DEBOUNCE_MS);
   }
@@ -191,6 +383,7 @@ export class Playground {
     }
     this.form.setErrors([]);
     this.editor.setText(converted.text);
+    this.#scheduleLink();
     clearTimeout(this.runTimer);
     this.runTimer = setTimeout(() => this.runText(converted.text, { source: 'form' }), DEBOUNCE_MS);
   }
@@ -205,10 +398,11 @@ export class Playground {
     this.pause();
     this.preset = file;
     this.presetMenu.show(file);
-    if (location.hash !== `#${file.replace(/\.scn$/, '')}`) history.replaceState(null, '', `#${file.replace(/\.scn$/, '')}`);
+    this.#linkMessage('note', '');
+    this.#linkMessage('error', '');
     clearTimeout(this.runTimer);
     this.editor.setText(text);
-    this.runText(text, { keepStep, source: 'preset' });
+    this.runText(text, { keepStep, source: 'preset' }).then(() => this.#scheduleLink());
   }
 
   async runText(text, { keepStep = true, source = 'text' } = {}) {
@@ -258,11 +452,13 @@ export class Playground {
       document.body.classList.toggle('is-stale', Boolean(this.session.run));
       this.#updateStatus();
       if (!this.firstRender) this.#progress(null);
-      return;
+      return result;
     }
     this.lastGoodText = text;
+    this.wantedStep = null;
     this.#showErrors([]);
     this.#updateStatus();
+    return result;
   }
 
   /* A run that takes too long: the worker is replaced, the last good run restored. */
@@ -495,13 +691,6 @@ export class Playground {
 
   #progress(message) {
     this.boot.progress(message);
-  }
-
-  #presetFromHash() {
-    const name = decodeURIComponent(location.hash.replace(/^#/, ''));
-    if (!name) return null;
-    const file = name.endsWith('.scn') ? name : `${name}.scn`;
-    return presetText(file) !== undefined ? file : null;
   }
 
   toggleCompare() {

@@ -41,7 +41,7 @@ export class Controls {
       button('run-to-end', 'Run to end (or to the stall)', ['run to end ', icon('fast', 12)], actions.runToEnd,
         { class: 'control small' }));
     const row3 = h('div', { class: 'control-row scrub' }, this.scrubber, this.label);
-    root.append(row1, row2, row3);
+    root.append(...[row1, row2, row3].filter(Boolean));
   }
 
   update({ step, total, playing, selectedTaskName }) {

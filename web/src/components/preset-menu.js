@@ -16,7 +16,7 @@ export class PresetMenu {
   show(file, { edited = false } = {}) {
     const preset = this.presets.find((p) => p.file === file);
     this.select.value = file || '';
-    this.custom.hidden = true;
+    this.custom.hidden = Boolean(preset);
     this.explanation.textContent = preset ? preset.explanation : '';
     this.explanation.dataset.preset = file || '';
     if (edited && preset) this.explanation.append(h('span', { class: 'muted small' }, ' (edited)'));

@@ -1,0 +1,260 @@
+// Tests for pollscope/thread_per_task_runtime.hpp: ThreadPerTaskRuntime — one OS
+// thread per task, each parking between polls. Needs threads: excluded from the
+// single-threaded wasm build (the name ends in _threads_tests.cpp).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <pollscope/async.hpp>
+#include <pollscope/blocking.hpp>
+#include <pollscope/count.hpp>
+#include <pollscope/sleep.hpp>
+#include <pollscope/thread_per_task_runtime.hpp>
+#include <pollscope/trace.hpp>
+
+#include "../support/counted.hpp"
+#include "../support/executor_helpers.hpp"
+#include "../support/stress_workload.hpp"
+#include "../support/test_wakers.hpp"
+
+using namespace std::chrono_literals;
+using pollscope::Async;
+using pollscope::Event;
+using pollscope::EventKind;
+using pollscope::ExecutorOptions;
+using pollscope::RunError;
+using pollscope::RunStatus;
+using pollscope::TaskAborted;
+using pollscope::TaskHandle;
+using pollscope::TaskId;
+using pollscope::ThreadPerTaskRuntime;
+using pollscope::TraceRecorder;
+using pollscope::WakeSource;
+using pollscope_test::count_events;
+using pollscope_test::events_of;
+using pollscope_test::Gate;
+
+namespace {
+
+/// Pending at every poll, keeping no waker: nothing can ever wake it.
+template <class T = void>
+struct Stuck {
+  using Output = T;
+  pollscope::Poll<T> poll(pollscope::Context&) { return pollscope::pending; }
+};
+
+ExecutorOptions traced(TraceRecorder& recorder) {
+  ExecutorOptions options;
+  options.tracer = &recorder;
+  return options;
+}
+
+Async<std::uint64_t> count_to(std::uint64_t n) { co_return co_await pollscope::count(n); }
+
+Async<int> after_gate(Gate gate, int value) {
+  co_await gate.wait();
+  co_return value;
+}
+
+}  // namespace
+
+TEST_CASE("ThreadPerTaskRuntime runs the article's two counting tasks and joins their handles",
+          "[thread_per_task_runtime]") {
+  ThreadPerTaskRuntime runtime;
+  TaskHandle<std::uint64_t> handle_1 = runtime.spawn(count_to(10));
+  TaskHandle<std::uint64_t> handle_2 = runtime.spawn(count_to(23));
+  REQUIRE(handle_1.join() == 10);
+  REQUIRE(handle_2.join() == 23);
+}
+
+TEST_CASE("ThreadPerTaskRuntime tasks have their own output types, and a task can await another",
+          "[thread_per_task_runtime]") {
+  ThreadPerTaskRuntime runtime;
+  TaskHandle<std::uint64_t> number = runtime.spawn(count_to(3));
+  auto text = [](TaskHandle<std::uint64_t> n) -> Async<std::string> {
+    const std::uint64_t v = co_await n;
+    co_return "got " + std::to_string(v);
+  };
+  auto nothing = []() -> Async<void> { co_return; };
+  TaskHandle<std::string> message = runtime.spawn(text(std::move(number)));
+  TaskHandle<void> done = runtime.spawn(nothing());
+  REQUIRE(message.id() == 2);
+  REQUIRE(message.join() == "got 3");
+  done.join();
+  REQUIRE(done.is_finished());
+}
+
+TEST_CASE("ThreadPerTaskRuntime: join() rethrows the task's exception", "[thread_per_task_runtime]") {
+  ThreadPerTaskRuntime runtime;
+  TaskHandle<int> h = runtime.spawn(pollscope_test::Fails<int>("thread boom", 2));
+  REQUIRE_THROWS_WITH(h.join(), "thread boom");
+}
+
+TEST_CASE("Each ThreadPerTaskRuntime task polls, parks and unparks on its own thread", "[thread_per_task_runtime]") {
+  TraceRecorder recorder;
+  {
+    ThreadPerTaskRuntime runtime(traced(recorder));
+    auto sleeper = [](std::chrono::milliseconds d) -> Async<int> {
+      co_await pollscope::sleep(d);
+      co_return 1;
+    };
+    TaskHandle<int> a = runtime.spawn(sleeper(5ms));
+    TaskHandle<int> b = runtime.spawn(sleeper(2ms));
+    REQUIRE(a.join() == 1);
+    REQUIRE(b.join() == 1);
+  }
+  const std::vector<Event> events = recorder.events();
+  for (std::size_t i = 0; i < events.size(); ++i) REQUIRE(events[i].seq == i);
+  for (TaskId t : {TaskId{1}, TaskId{2}}) {
+    REQUIRE(events_of(events, EventKind::spawn, t).front().thread == 0);
+    for (const Event& e : events_of(events, EventKind::poll_start, t)) REQUIRE(e.thread == t);
+  }
+  REQUIRE(count_events(events, EventKind::park) == 2);
+  for (const Event& e : events_of(events, EventKind::park)) REQUIRE((e.thread == 1 || e.thread == 2));
+  const std::vector<Event> unparks = events_of(events, EventKind::unpark);
+  REQUIRE(unparks.size() == 2);
+  for (const Event& e : unparks) REQUIRE(e.source == WakeSource::timer);
+  for (const Event& e : events_of(events, EventKind::timer_fire)) REQUIRE(e.thread == 0);
+}
+
+TEST_CASE("ThreadPerTaskRuntime: wakes from other threads, and spawns and joins from inside tasks",
+          "[thread_per_task_runtime]") {
+  TraceRecorder recorder;
+  {
+    ThreadPerTaskRuntime runtime(traced(recorder));
+    Gate gate;
+    auto parent = [](ThreadPerTaskRuntime& rt, Gate g) -> Async<int> {
+      TaskHandle<int> child = rt.spawn(after_gate(g, 41));
+      co_return child.join() + 1;  // blocking its own thread is allowed here
+    };
+    TaskHandle<int> p = runtime.spawn(parent(runtime, gate));
+    while (!gate.holds_waker()) std::this_thread::sleep_for(1ms);
+    std::thread opener([&] { gate.open(); });
+    opener.join();
+    REQUIRE(p.join() == 42);
+  }
+  const Event spawn_child = events_of(recorder.events(), EventKind::spawn, 2).front();
+  REQUIRE(spawn_child.thread == 1);
+  REQUIRE(spawn_child.other == 1);
+  const Event wake = events_of(recorder.events(), EventKind::wake, 2).front();
+  REQUIRE(wake.source == WakeSource::thread);
+  REQUIRE(wake.thread == pollscope::kExternalThread);
+}
+
+TEST_CASE("ThreadPerTaskRuntime: abort() cancels a parked task and ends its thread", "[thread_per_task_runtime]") {
+  pollscope_test::LifeCounts counts;
+  ThreadPerTaskRuntime runtime;
+  Gate gate;
+  TaskHandle<int> h = runtime.spawn(pollscope_test::carrying(after_gate(gate, 1), counts));
+  while (!gate.holds_waker()) std::this_thread::sleep_for(1ms);
+  h.abort();
+  REQUIRE(counts.drops() == 1);
+  REQUIRE_THROWS_AS(h.join(), TaskAborted);
+  REQUIRE(runtime.wait().status == RunStatus::completed);
+}
+
+TEST_CASE("Destroying a ThreadPerTaskRuntime cancels unfinished tasks and joins every thread",
+          "[thread_per_task_runtime]") {
+  pollscope_test::LifeCounts counts;
+  std::vector<Gate> gates(6);
+  std::vector<TaskHandle<int>> handles;
+  {
+    ThreadPerTaskRuntime runtime;
+    for (std::size_t i = 0; i < gates.size(); ++i) {
+      handles.push_back(runtime.spawn(pollscope_test::carrying(after_gate(gates[i], 1), counts)));
+    }
+    for (auto& g : gates) {
+      while (!g.holds_waker()) std::this_thread::sleep_for(100us);
+    }
+  }
+  REQUIRE(counts.drops() == 6);
+  for (auto& h : handles) REQUIRE_THROWS_AS(h.join(), TaskAborted);
+}
+
+TEST_CASE("Destroying a ThreadPerTaskRuntime waits for a task inside a blocking call", "[thread_per_task_runtime]") {
+  pollscope_test::LifeCounts counts;
+  std::atomic<bool> started{false};
+  std::optional<TaskHandle<int>> h;
+  std::chrono::steady_clock::time_point start;
+  {
+    ThreadPerTaskRuntime runtime;
+    auto blocker = [](std::atomic<bool>& s) -> Async<int> {
+      s.store(true);
+      pollscope::blocking_call(100ms);
+      co_return 7;
+    };
+    h.emplace(runtime.spawn(pollscope_test::carrying(blocker(started), counts)));
+    while (!started.load()) std::this_thread::sleep_for(100us);
+    start = std::chrono::steady_clock::now();
+  }
+  // The destructor waited for the blocking poll, which completed the task.
+  REQUIRE(std::chrono::steady_clock::now() - start >= 50ms);
+  REQUIRE(counts.drops() == 1);
+  REQUIRE(h->join() == 7);
+}
+
+TEST_CASE("ThreadPerTaskRuntime fails a task that nothing can ever wake, like block_on", "[thread_per_task_runtime]") {
+  TraceRecorder recorder;
+  {
+    ThreadPerTaskRuntime runtime(traced(recorder));
+    TaskHandle<void> stuck = runtime.spawn(Stuck<>());
+    try {
+      stuck.join();
+      FAIL("join() returned");
+    } catch (const RunError& e) {
+      REQUIRE(e.report().status == RunStatus::stalled);
+      REQUIRE(e.report().stuck_tasks == std::vector<TaskId>{1});
+    }
+    REQUIRE(runtime.wait().status == RunStatus::stalled);
+  }
+  const Event stall = events_of(recorder.events(), EventKind::stall).front();
+  REQUIRE(stall.task == 1);
+  REQUIRE(stall.thread == 1);
+}
+
+TEST_CASE("ThreadPerTaskRuntime: max_polls counts the polls of all tasks", "[thread_per_task_runtime]") {
+  ExecutorOptions options;
+  options.max_polls = 5;
+  ThreadPerTaskRuntime runtime(options);
+  TaskHandle<std::uint64_t> h = runtime.spawn(count_to(50));
+  try {
+    (void)h.join();
+    FAIL("join() returned");
+  } catch (const RunError& e) {
+    REQUIRE(e.report().status == RunStatus::budget_exhausted);
+  }
+  REQUIRE(runtime.polls() == 5);
+}
+
+TEST_CASE("Many ThreadPerTaskRuntime tasks with cross-thread wakes each complete exactly once",
+          "[thread_per_task_runtime][stress]") {
+  const std::uint64_t tasks = pollscope_test::scaled(300);
+  pollscope_test::StressWorkload load(tasks, 5);
+  {
+    ThreadPerTaskRuntime runtime;
+    std::atomic<bool> stop{false};
+    std::thread firer([&] {
+      while (!stop.load()) {
+        if (load.mailbox.fire(8) == 0) std::this_thread::sleep_for(50us);
+      }
+    });
+    std::vector<TaskHandle<std::uint64_t>> handles;
+    for (std::uint64_t i = 0; i < tasks; ++i) handles.push_back(runtime.spawn(load.exclusive(load.u64_task(i))));
+    bool ok = true;
+    for (std::uint64_t i = 0; i < tasks; ++i) ok &= handles[i].join() == i * 3 + 1;
+    stop.store(true);
+    firer.join();
+    REQUIRE(ok);
+  }
+  REQUIRE(load.each_completed_once());
+  REQUIRE(load.violations.load() == 0);
+  REQUIRE(load.futures.live() == 0);
+}

@@ -1,0 +1,276 @@
+// Tests for pollscope/trace.hpp: Event numbering, TraceRecorder, to_string,
+// format_duration and format_event. The test of TraceRecorder under concurrent
+// recording starts a std::thread: it lives in local_executor_threads_tests.cpp.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <pollscope/async.hpp>
+#include <pollscope/block_on.hpp>
+#include <pollscope/count.hpp>
+#include <pollscope/local_executor.hpp>
+#include <pollscope/sleep.hpp>
+#include <pollscope/trace.hpp>
+#include <pollscope/yield_now.hpp>
+
+#include "../support/executor_helpers.hpp"
+
+using namespace std::chrono_literals;
+using pollscope::Async;
+using pollscope::Event;
+using pollscope::EventKind;
+using pollscope::ExecutorOptions;
+using pollscope::format_duration;
+using pollscope::format_event;
+using pollscope::kExternalThread;
+using pollscope::LocalExecutor;
+using pollscope::TraceRecorder;
+using pollscope::WakeSource;
+using pollscope_test::report_text;
+using pollscope_test::take_lines;
+using Lines = std::vector<std::string>;
+
+namespace {
+
+// An event of task 2 at 5ms, to be completed by the caller.
+Event at_5ms(EventKind kind) {
+  Event e;
+  e.time = 5ms;
+  e.task = 2;
+  e.kind = kind;
+  return e;
+}
+Event with_source(Event e, WakeSource source, std::uint64_t other = 0) {
+  e.source = source;
+  e.other = other;
+  return e;
+}
+Event with_value(Event e, std::uint64_t value) {
+  e.value = value;
+  return e;
+}
+Event with_deadline(Event e, std::chrono::nanoseconds deadline) {
+  e.deadline = deadline;
+  return e;
+}
+Event on_thread(Event e, std::uint32_t thread) {
+  e.thread = thread;
+  return e;
+}
+
+Async<> sleeps_then_yields(std::chrono::nanoseconds d) {
+  co_await pollscope::sleep(d);
+  co_await pollscope::yield_now();
+}
+
+// At its first poll drives an untraced LocalExecutor and an untraced block_on to
+// completion, then wakes itself and returns Pending; Ready(sum of their outputs) next.
+class DrivesUntracedExecutors {
+ public:
+  using Output = std::uint64_t;
+  pollscope::Poll<std::uint64_t> poll(pollscope::Context& cx) {
+    if (sum_ != 0) return pollscope::ready(sum_);
+    LocalExecutor inner;
+    pollscope::JoinHandle<std::uint64_t> handle = inner.spawn(pollscope::count(2));
+    (void)inner.run();
+    sum_ = pollscope_test::take_output(handle) + pollscope::block_on(pollscope::count(3));
+    cx.waker().wake_by_ref();
+    return pollscope::pending;
+  }
+
+ private:
+  std::uint64_t sum_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("format_duration prints the largest whole unit with up to three decimals", "[trace]") {
+  REQUIRE(format_duration(0ns) == "0ns");
+  REQUIRE(format_duration(999ns) == "999ns");
+  REQUIRE(format_duration(1us) == "1us");
+  REQUIRE(format_duration(1500ns) == "1.5us");
+  REQUIRE(format_duration(1001ns) == "1.001us");
+  REQUIRE(format_duration(5ms) == "5ms");
+  REQUIRE(format_duration(1250us) == "1.25ms");
+  REQUIRE(format_duration(1000001ns) == "1ms");  // beyond three decimals: cut, not rounded
+  REQUIRE(format_duration(2s) == "2s");
+  REQUIRE(format_duration(61s) == "61s");
+  REQUIRE(format_duration(1h) == "1h");
+  REQUIRE(format_duration(90min) == "1.5h");
+}
+
+TEST_CASE("format_event prints one readable line for each kind of event", "[trace]") {
+  using K = EventKind;
+  const std::vector<std::pair<Event, std::string>> cases = {
+      {at_5ms(K::spawn), "[5ms] spawn task 2"},
+      {with_source(at_5ms(K::spawn), WakeSource::none, 1), "[5ms] spawn task 2 (from task 1)"},
+      {at_5ms(K::poll_start), "[5ms] poll task 2"},
+      {at_5ms(K::poll_pending), "[5ms] poll task 2 -> Pending"},
+      {with_source(at_5ms(K::poll_pending), WakeSource::self),
+       "[5ms] poll task 2 -> Pending (woke itself)"},
+      {at_5ms(K::poll_ready), "[5ms] poll task 2 -> Ready"},
+      {with_source(at_5ms(K::wake), WakeSource::self), "[5ms] task 2 woken by itself"},
+      {with_source(at_5ms(K::wake), WakeSource::task, 3), "[5ms] task 2 woken by task 3"},
+      {with_source(at_5ms(K::wake), WakeSource::timer), "[5ms] task 2 woken by a timer"},
+      {with_source(at_5ms(K::wake), WakeSource::thread), "[5ms] task 2 woken by another thread"},
+      {with_source(at_5ms(K::wake), WakeSource::outside),
+       "[5ms] task 2 woken by code outside any task"},
+      {at_5ms(K::wake), "[5ms] task 2 woken by someone"},
+      {with_source(at_5ms(K::wake_by_ref), WakeSource::task, 3),
+       "[5ms] task 2 woken by task 3 (wake_by_ref)"},
+      {with_value(at_5ms(K::waker_clone), 2), "[5ms] waker of task 2 cloned (2 alive)"},
+      {with_value(at_5ms(K::waker_drop), 0), "[5ms] waker of task 2 dropped (0 alive)"},
+      {with_value(at_5ms(K::enqueue), 3), "[5ms] enqueue task 2 (queue: 3)"},
+      {with_value(at_5ms(K::dequeue), 0), "[5ms] dequeue task 2 (queue: 0)"},
+      {with_deadline(with_value(at_5ms(K::timer_register), 7), 1500ms),
+       "[5ms] timer 7 set for task 2 at 1.5s"},
+      {with_value(at_5ms(K::timer_fire), 7), "[5ms] timer 7 fired for task 2"},
+      {with_value(at_5ms(K::timer_cancel), 7), "[5ms] timer 7 cancelled"},
+      {with_deadline(at_5ms(K::park), 20ms), "[5ms] park until 20ms"},
+      {at_5ms(K::park), "[5ms] park until woken"},
+      {with_source(at_5ms(K::unpark), WakeSource::timer), "[5ms] unpark (timer)"},
+      {with_source(at_5ms(K::unpark), WakeSource::thread), "[5ms] unpark (thread)"},
+      {at_5ms(K::complete), "[5ms] task 2 complete"},
+      {at_5ms(K::abort), "[5ms] task 2 aborted"},
+      {at_5ms(K::stall), "[5ms] stalled: task 2 can never be woken"},
+      {with_value(at_5ms(K::budget_exhausted), 100), "[5ms] budget exhausted after 100 polls"},
+      {on_thread(with_source(with_value(at_5ms(K::steal), 3), WakeSource::none, 1), 2),
+       "[5ms] (thread 2) stole 3 tasks from worker 1"},
+      {on_thread(at_5ms(K::search), 1), "[5ms] (thread 1) searching for work"},
+      {with_deadline(at_5ms(K::blocking), 3ms), "[5ms] task 2 blocked the thread for 3ms"},
+      {on_thread(with_source(at_5ms(K::wake), WakeSource::thread), kExternalThread),
+       "[5ms] (outside thread) task 2 woken by another thread"},
+  };
+  for (const auto& [event, line] : cases) {
+    CAPTURE(pollscope::to_string(event.kind));
+    CHECK(format_event(event) == line);
+  }
+  Event error = at_5ms(K::task_error);
+  error.message = "disk on fire";
+  CHECK(format_event(error) == "[5ms] task 2 threw: disk on fire");
+}
+
+TEST_CASE("to_string names every event kind and wake source", "[trace]") {
+  using K = EventKind;
+  const std::vector<std::pair<K, std::string>> kinds = {
+      {K::spawn, "spawn"},
+      {K::poll_start, "poll_start"},
+      {K::poll_pending, "poll_pending"},
+      {K::poll_ready, "poll_ready"},
+      {K::wake, "wake"},
+      {K::wake_by_ref, "wake_by_ref"},
+      {K::waker_clone, "waker_clone"},
+      {K::waker_drop, "waker_drop"},
+      {K::enqueue, "enqueue"},
+      {K::dequeue, "dequeue"},
+      {K::timer_register, "timer_register"},
+      {K::timer_fire, "timer_fire"},
+      {K::timer_cancel, "timer_cancel"},
+      {K::park, "park"},
+      {K::unpark, "unpark"},
+      {K::complete, "complete"},
+      {K::abort, "abort"},
+      {K::stall, "stall"},
+      {K::budget_exhausted, "budget_exhausted"},
+      {K::task_error, "task_error"},
+      {K::steal, "steal"},
+      {K::search, "search"},
+      {K::blocking, "blocking"},
+  };
+  for (const auto& [kind, name] : kinds) CHECK(pollscope::to_string(kind) == name);
+
+  CHECK(std::string(pollscope::to_string(WakeSource::none)) == "none");
+  CHECK(std::string(pollscope::to_string(WakeSource::self)) == "self");
+  CHECK(std::string(pollscope::to_string(WakeSource::task)) == "task");
+  CHECK(std::string(pollscope::to_string(WakeSource::timer)) == "timer");
+  CHECK(std::string(pollscope::to_string(WakeSource::thread)) == "thread");
+  CHECK(std::string(pollscope::to_string(WakeSource::outside)) == "outside");
+}
+
+TEST_CASE("Event sequence numbers count from 0 without gaps, across runs of one executor",
+          "[trace]") {
+  TraceRecorder recorder;
+  ExecutorOptions options;
+  options.virtual_clock = true;
+  options.tracer = &recorder;
+  LocalExecutor ex(options);
+  (void)ex.spawn(sleeps_then_yields(3ms));
+  (void)ex.spawn(pollscope::count(4));
+  REQUIRE(report_text(ex.run()) == "completed, 7 polls, stuck {}");
+
+  const std::vector<Event> first = recorder.events();
+  REQUIRE(first.size() > 20);
+  for (std::size_t i = 0; i < first.size(); ++i) REQUIRE(first[i].seq == i);
+  recorder.clear();
+
+  (void)ex.spawn(pollscope::count(2));
+  REQUIRE(report_text(ex.run()) == "completed, 2 polls, stuck {}");
+  const std::vector<Event> second = recorder.events();
+  REQUIRE(second.size() == 11);
+  for (std::size_t i = 0; i < second.size(); ++i) REQUIRE(second[i].seq == first.size() + i);
+}
+
+TEST_CASE("Each block_on call numbers its events from 0", "[trace]") {
+  TraceRecorder recorder;
+  ExecutorOptions options;
+  options.tracer = &recorder;
+  REQUIRE(pollscope::block_on(pollscope::count(2), options) == 2);
+  REQUIRE(pollscope::block_on(pollscope::count(1), options) == 1);
+
+  std::vector<std::uint64_t> seqs;
+  for (const Event& e : recorder.events()) seqs.push_back(e.seq);
+  REQUIRE(seqs == std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5, 6, /* second call */ 0, 1, 2, 3});
+}
+
+TEST_CASE("TraceRecorder keeps every event in order and hands out independent copies", "[trace]") {
+  TraceRecorder recorder;
+  REQUIRE(recorder.size() == 0);
+  recorder.record(at_5ms(EventKind::spawn));
+  recorder.record(at_5ms(EventKind::poll_start));
+  recorder.record(at_5ms(EventKind::complete));
+  REQUIRE(recorder.size() == 3);
+
+  std::vector<Event> copy = recorder.events();
+  REQUIRE(copy == std::vector<Event>{at_5ms(EventKind::spawn), at_5ms(EventKind::poll_start),
+                                     at_5ms(EventKind::complete)});
+  copy.clear();
+  REQUIRE(recorder.size() == 3);
+
+  recorder.clear();
+  REQUIRE(recorder.size() == 0);
+  REQUIRE(recorder.events().empty());
+}
+
+TEST_CASE(
+    "Executors nested in a traced task record nothing into its trace, which resumes afterwards",
+    "[trace]") {
+  // The inner LocalExecutor and block_on have no tracer: nothing of theirs may land
+  // in the outer trace, and once they return the outer task's self-wake must be
+  // traced as such again.
+  TraceRecorder recorder;
+  ExecutorOptions options;
+  options.virtual_clock = true;
+  options.tracer = &recorder;
+  LocalExecutor ex(options);
+  pollscope::JoinHandle<std::uint64_t> handle = ex.spawn(DrivesUntracedExecutors{});
+
+  REQUIRE(report_text(ex.run()) == "completed, 2 polls, stuck {}");
+  REQUIRE(pollscope_test::take_output(handle) == 5);
+  REQUIRE(take_lines(recorder) == Lines{
+                                      "[0ns] spawn task 1",
+                                      "[0ns] enqueue task 1 (queue: 1)",
+                                      "[0ns] dequeue task 1 (queue: 0)",
+                                      "[0ns] poll task 1",
+                                      "[0ns] task 1 woken by itself (wake_by_ref)",
+                                      "[0ns] poll task 1 -> Pending (woke itself)",
+                                      "[0ns] enqueue task 1 (queue: 1)",
+                                      "[0ns] dequeue task 1 (queue: 0)",
+                                      "[0ns] poll task 1",
+                                      "[0ns] poll task 1 -> Ready",
+                                      "[0ns] task 1 complete",
+                                  });
+}
