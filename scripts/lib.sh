@@ -9,8 +9,11 @@ case ":${NODE_PATH:-}:" in
   *:/usr/share/nodejs:*) ;;
   *) export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}" ;;
 esac
-# ccache: treat paths under the repo as relative, so another clone of the repo can hit the cache.
+# ccache: treat paths under the repo as relative and leave the build directory out of
+# the hash of -g compiles, so another clone of the repo (CI) hits the same cache entries
+# (the cost: debug info of such hits names the first clone's build directory).
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$POLLSCOPE_ROOT}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 
 log() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

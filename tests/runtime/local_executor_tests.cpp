@@ -3,6 +3,7 @@
 // Tests that start a std::thread live in local_executor_threads_tests.cpp.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -91,12 +92,13 @@ class KeepsOwnWaker {
   using Output = void;
   explicit KeepsOwnWaker(LifeCounts& counts) : token_(counts) {}
   Poll<void> poll(Context& cx) {
-    waker_.emplace(cx.waker());
+    waker_ = std::make_unique<Waker>(cx.waker());
     return pollscope::pending;
   }
 
  private:
-  std::optional<Waker> waker_;
+  // (Not std::optional: g++ 12 -O2 warns maybe-uninitialized when moving an empty one.)
+  std::unique_ptr<Waker> waker_;
   Tracked token_;
 };
 
