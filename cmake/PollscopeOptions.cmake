@@ -39,6 +39,13 @@ if(POLLSCOPE_SANITIZE)
   unset(_san)
 endif()
 
+# --- coverage (native g++ only; scripts/coverage.sh, build/coverage) ------------
+option(POLLSCOPE_COVERAGE "Native build instrumented with --coverage (gcov data for npm run coverage)" OFF)
+if(POLLSCOPE_COVERAGE)
+  add_compile_options(--coverage)
+  add_link_options(--coverage)
+endif()
+
 # --- Emscripten ----------------------------------------------------------------
 if(EMSCRIPTEN)
   # Exceptions must be enabled at compile AND link of every target: without it em++

@@ -11,7 +11,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DEFAULT_LEGS=(native asan wasm)
+# Fast legs first, so a broken change fails early.
+DEFAULT_LEGS=(native web engine asan tsan wasm wasm-pthread bench)
 
 # expected_runtime_tests <build dir>: the tests that build must have discovered,
 # i.e. the Catch2 test cases in tests/runtime/**/*.cpp that its compiler flags
@@ -70,6 +71,45 @@ run_cmake_leg() {
     ((LEG_FAILED > 0)) || LEG_FAILED=1
     return 1
   fi
+}
+
+# node --test's spec reporter ends with "ℹ pass N" / "ℹ fail N" lines.
+node_test_counts() {
+  local out="$1"
+  LEG_PASSED="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$out" | tail -n 1)"
+  LEG_FAILED="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$out" | tail -n 1)"
+  LEG_PASSED="${LEG_PASSED:-0}"
+  LEG_FAILED="${LEG_FAILED:-0}"
+}
+
+# The page in headless Chromium (builds the wasm engine and dist/ first).
+leg_web() {
+  local out="build/web-test-output.log" rc=0
+  mkdir -p build
+  node scripts/web-test.mjs 2>&1 | tee "$out" || rc=$?
+  local line
+  line="$(grep -E '^web: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1 || true)"
+  LEG_PASSED="$(sed -E 's/^web: ([0-9]+) passed.*/\1/' <<<"${line:-web: 0 passed, 0 failed}")"
+  LEG_FAILED="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"${line:-web: 0 passed, 0 failed}")"
+  ((rc == 0 && LEG_PASSED > 0))
+}
+
+# The wasm engine in Node against the native CLI (needs the native and web legs' builds).
+leg_engine() {
+  local out="build/engine-test-output.log" rc=0
+  pollscope_build build/native pollscope_cli || return 1
+  [[ -f web/public/engine/pollscope-engine.wasm ]] || node scripts/web-build.mjs || return 1
+  POLLSCOPE_CLI="$POLLSCOPE_ROOT/build/native/bin/pollscope" \
+    node --test --test-reporter=spec tests/engine/ 2>&1 | tee "$out" || rc=$?
+  node_test_counts "$out"
+  ((rc == 0 && LEG_PASSED > 0))
+}
+
+# The benchmarks at tiny sizes, natively and in wasm, so they never rot: checks
+# every workload's result, never its timing.
+leg_bench() {
+  node bench/run.mjs --smoke || return 1
+  LEG_PASSED=1
 }
 
 cd "$POLLSCOPE_ROOT"

@@ -137,7 +137,8 @@ class LocalExecutor {
     return handle.poll(cx).value();
   }
 
-  /// Time since the executor was created, on its clock (virtual or real).
+  /// Time on the executor's clock: virtual time, or real time since the clock was first
+  /// read (a real clock starts at its first reading, which costs nothing until needed).
   std::chrono::nanoseconds now() const noexcept { return core_->now(); }
 
  private:
