@@ -15,6 +15,13 @@ set(POLLSCOPE_SANITIZE "" CACHE STRING "Native sanitizer build: '' (none), 'addr
 set_property(CACHE POLLSCOPE_SANITIZE PROPERTY STRINGS "" address thread)
 option(POLLSCOPE_THREADS "Emscripten only: build with -pthread (native builds always have threads)" OFF)
 set(POLLSCOPE_WASM_INITIAL_MEMORY 268435456 CACHE STRING "Emscripten -pthread builds: fixed INITIAL_MEMORY in bytes")
+# Every thread of a -pthread wasm program is a Web Worker from this fixed pool (more
+# threads alive at once abort, see PTHREAD_POOL_SIZE_STRICT below). The thread tests
+# need up to 12: ThreadPool(8) + its timer thread + 2 outside threads.
+set(POLLSCOPE_WASM_PTHREAD_POOL_SIZE 16 CACHE STRING "Emscripten -pthread builds: PTHREAD_POOL_SIZE")
+# Test builds only: the threaded executors yield or sleep at random (seeded) at their
+# queue and task-state operations (runtime/include/pollscope/detail/shake.hpp).
+option(POLLSCOPE_SHAKE "Compile the runtime with shake points (POLLSCOPE_SHAKE), for tests" OFF)
 option(POLLSCOPE_CCACHE "Use ccache as compiler launcher when it is installed" ON)
 
 # --- warnings ----------------------------------------------------------------
@@ -42,8 +49,14 @@ endif()
 # --- coverage (native g++ only; scripts/coverage.sh, build/coverage) ------------
 option(POLLSCOPE_COVERAGE "Native build instrumented with --coverage (gcov data for npm run coverage)" OFF)
 if(POLLSCOPE_COVERAGE)
-  add_compile_options(--coverage)
+  # atomic counters: the threaded tests would otherwise race on them (negative counts)
+  add_compile_options(--coverage -fprofile-update=atomic)
   add_link_options(--coverage)
+endif()
+
+# --- shake mode (tests) ----------------------------------------------------------
+if(POLLSCOPE_SHAKE)
+  add_compile_definitions(POLLSCOPE_SHAKE=1)
 endif()
 
 # --- Emscripten ----------------------------------------------------------------
@@ -85,7 +98,7 @@ if(EMSCRIPTEN)
     # Every object in a -pthread link must be compiled with -pthread: separate build tree.
     add_compile_options(-pthread)
     add_link_options(-pthread
-                     -sPTHREAD_POOL_SIZE=8
+                     -sPTHREAD_POOL_SIZE=${POLLSCOPE_WASM_PTHREAD_POOL_SIZE}
                      -sPTHREAD_POOL_SIZE_STRICT=2   # too-small pool: explained abort, not a silent hang
                      -sEXIT_RUNTIME=1               # else Node never exits
                      -sINITIAL_MEMORY=${POLLSCOPE_WASM_INITIAL_MEMORY})  # no memory growth with threads

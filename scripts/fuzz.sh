@@ -60,8 +60,6 @@ compile() {
   mkdir -p "$(dirname "$obj")"
   "${launcher[@]}" "$CXX" "${cxxflags[@]}" -fsanitize=fuzzer-no-link -MMD -MF "$dep" -c "$src" -o "$obj"
 }
-export -f compile
-export CXX
 t0="$(now)"
 log "== build $out ($CXX, -fsanitize=fuzzer,address,undefined)"
 mapfile -t runtime_sources < <(find runtime/src -name '*.cpp' -type f | sort)

@@ -58,7 +58,7 @@ pollscope_cmake_leg_config() {
   case "$1" in
     native) echo "cmake -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug" ;;
     asan) echo "cmake -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DPOLLSCOPE_SANITIZE=address" ;;
-    tsan) echo "cmake -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLLSCOPE_SANITIZE=thread" ;;
+    tsan) echo "cmake -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLLSCOPE_SANITIZE=thread -DPOLLSCOPE_SHAKE=ON" ;;
     wasm) echo "emcmake -DCMAKE_BUILD_TYPE=RelWithDebInfo" ;;
     wasm-pthread) echo "emcmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLLSCOPE_THREADS=ON" ;;
     *) return 1 ;;

@@ -19,6 +19,7 @@ REQUIREMENTS=(
   "nlohmann-json3-dev | test -f /usr/include/nlohmann/json.hpp"
   "ccache             | command -v ccache"
   "chromium           | test -x /usr/bin/chromium"
+  "libclang-rt-14-dev | compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'"
   # Node >= 20 comes with the machine (NodeSource build, includes npm); Debian's own
   # nodejs is 18 and only a fallback if node is missing altogether.
   "nodejs             | command -v node && command -v npm"
