@@ -3,7 +3,7 @@
 // source runs natively and as wasm under Node; bench/run.mjs runs both, the
 // JavaScript-promise and tokio peers, and compares.
 //
-// Usage: pollscope_bench [--smoke] [--runs N] [--warmup N] [--only WORKLOAD]
+// Usage: pollscope_bench [--smoke] [--runs N] [--warmup N] [--only WORKLOAD] [--executor NAME]
 // Prints one JSON document on stdout (the format of bench/tokio/src/main.rs).
 // Exits 1 when any workload computes a wrong result (or throws), so the smoke run
 // is a test; it never looks at timings.
@@ -151,14 +151,18 @@ struct Result {
 
 class Harness {
  public:
-  Harness(int runs, int warmup, std::string only) : runs_(runs), warmup_(warmup), only_(std::move(only)) {}
+  Harness(int runs, int warmup, std::string only, std::string executor)
+      : runs_(runs), warmup_(warmup), only_(std::move(only)), executor_(std::move(executor)) {}
+
+  /// False when --executor names another one (its setup, e.g. starting a pool, is skipped too).
+  bool wants(const char* executor) const { return executor_.empty() || executor_ == executor; }
 
   /// Runs `body` (returning the workload's check value) warmup + runs times and
   /// records ns per operation. `between` runs before each run, outside the timing.
   template <class Body, class Between>
   void measure(const char* workload, const char* executor, std::uint64_t ops, std::uint64_t expected, Body&& body,
                Between&& between) {
-    if (!only_.empty() && only_ != workload) return;
+    if ((!only_.empty() && only_ != workload) || !wants(executor)) return;
     Result r{workload, executor, ops, true, {}, {}};
     for (int run = 0; run < warmup_ + runs_; ++run) {
       between();
@@ -207,6 +211,7 @@ class Harness {
   int runs_;
   int warmup_;
   std::string only_;
+  std::string executor_;
   std::vector<Result> results_;
 };
 
@@ -229,7 +234,7 @@ auto run_local = [](pollscope::LocalExecutor& ex, Async<std::uint64_t> root) {
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: pollscope_bench [--smoke] [--runs N] [--warmup N] [--only WORKLOAD]\n");
+  std::fprintf(stderr, "usage: pollscope_bench [--smoke] [--runs N] [--warmup N] [--only WORKLOAD] [--executor NAME]\n");
   return 2;
 }
 
@@ -240,14 +245,17 @@ int main(int argc, char** argv) {
   int runs = 7;
   int warmup = 1;
   std::string only;
+  std::string executor;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--smoke") {
       smoke = true;
-    } else if ((a == "--runs" || a == "--warmup" || a == "--only") && i + 1 < argc) {
+    } else if ((a == "--runs" || a == "--warmup" || a == "--only" || a == "--executor") && i + 1 < argc) {
       const std::string v = argv[++i];
       if (a == "--only") {
         only = v;
+      } else if (a == "--executor") {
+        executor = v;
       } else {
         const int n = std::atoi(v.c_str());
         if (n < (a == "--runs" ? 1 : 0)) return usage();
@@ -258,13 +266,13 @@ int main(int argc, char** argv) {
     }
   }
   const Sizes& s = smoke ? kSmoke : kFull;
-  Harness h(runs, warmup, only);
+  Harness h(runs, warmup, only, executor);
 
-  {
+  if (h.wants("local")) {
     pollscope::LocalExecutor ex;
     task_workloads(h, s, "local", ex, run_local);
   }
-  {
+  if (h.wants("local_traced")) {
     // Tracing overhead: yield_many with every event recorded in memory. The
     // recorder is emptied between runs (outside the timing); it keeps its capacity.
     pollscope::TraceRecorder recorder;
@@ -280,7 +288,7 @@ int main(int argc, char** argv) {
         [&] { recorder.clear(); });
   }
 #if POLLSCOPE_BENCH_THREADS
-  {
+  if (h.wants("thread_pool_2")) {
     pollscope::ThreadPool pool(2);
     task_workloads(h, s, "thread_pool_2", pool,
                    [](pollscope::ThreadPool& p, Async<std::uint64_t> root) { return p.spawn(std::move(root)).join(); });

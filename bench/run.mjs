@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // npm run bench [-- --peers] — pollscope's benchmarks against their peers.
 //
-//   node bench/run.mjs [--smoke] [--peers] [--runs N] [--warmup N] [--only WORKLOAD] [--no-wasm]
+//   node bench/run.mjs [--smoke] [--peers] [--rounds N] [--runs N] [--warmup N] [--only WORKLOAD] [--no-wasm]
 //
 // Builds and runs bench/bench.cpp natively (build/bench, g++ -O2 -DNDEBUG) and as
 // wasm under this Node (build/bench-wasm, em++ -O2 -fwasm-exceptions), runs the
 // JavaScript-promise versions (bench/promises.mjs) in this Node and, with --peers,
-// the tokio versions (bench/tokio, built offline against Debian's crates). Prints a
-// table (median and min ns per operation, ratios to the peers measured in this run)
+// the tokio versions (bench/tokio, built offline against Debian's crates). The
+// programs run in rounds, one after the other, each round a warm-up and --runs timed
+// runs per workload, and the samples of all rounds are pooled: every program sees the
+// same conditions (a shared machine's load changes by the minute). Prints a table
+// (median and min ns per operation, ratios to the peers measured in this run)
 // and every goal of bench/README.md, met or missed and by how much; writes
 // build/bench/results.json (--smoke: build/bench/results-smoke.json).
 //
@@ -50,16 +53,16 @@ const ROWS = [
 ];
 
 function parseArgs(argv) {
-  const o = { smoke: false, peers: false, runs: null, warmup: null, only: '', wasm: true };
+  const o = { smoke: false, peers: false, rounds: null, runs: null, warmup: null, only: '', wasm: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--smoke') o.smoke = true;
     else if (a === '--peers') o.peers = true;
     else if (a === '--no-wasm') o.wasm = false;
-    else if ((a === '--runs' || a === '--warmup') && i + 1 < argv.length) o[a.slice(2)] = Number(argv[++i]);
+    else if ((a === '--rounds' || a === '--runs' || a === '--warmup') && i + 1 < argv.length) o[a.slice(2)] = Number(argv[++i]);
     else if (a === '--only' && i + 1 < argv.length) o.only = argv[++i];
     else {
-      console.error('usage: node bench/run.mjs [--smoke] [--peers] [--runs N] [--warmup N] [--only WORKLOAD] [--no-wasm]');
+      console.error('usage: node bench/run.mjs [--smoke] [--peers] [--rounds N] [--runs N] [--warmup N] [--only WORKLOAD] [--no-wasm]');
       process.exit(2);
     }
   }
@@ -67,12 +70,14 @@ function parseArgs(argv) {
     console.error(`unknown workload '${o.only}' (one of ${Object.keys(WORKLOADS).join(', ')})`);
     process.exit(2);
   }
-  // Full runs: a warm-up, then 7 timed runs. Smoke: one warm-up and one run (the
-  // second run on the same executor is part of what it checks).
-  o.runs ??= o.smoke ? 1 : 7;
+  // Full runs: 3 rounds of a warm-up and 3 timed runs (9 samples per workload).
+  // Smoke: one round of a warm-up and one run (the second run on the same executor
+  // is part of what it checks).
+  o.rounds ??= o.smoke ? 1 : 3;
+  o.runs ??= o.smoke ? 1 : 3;
   o.warmup ??= 1;
-  if (!(o.runs >= (o.smoke ? 1 : 5)) || !(o.warmup >= 0)) {
-    console.error(o.smoke ? '--runs must be >= 1' : 'a full run needs --runs >= 5 (median of at least 5 runs)');
+  if (!(o.rounds >= 1) || !(o.runs >= 1) || !(o.warmup >= 0) || (!o.smoke && o.rounds * o.runs < 5)) {
+    console.error('need --rounds >= 1, --runs >= 1, --warmup >= 0, and for a full run rounds x runs >= 5 samples');
     process.exit(2);
   }
   return o;
@@ -128,7 +133,8 @@ function build(what) {
   return r.ok;
 }
 
-/// tokio: cargo plus Debian's librust-tokio-dev and librust-futures-dev.
+/// tokio: cargo plus Debian's librust-tokio-dev and librust-futures-dev. Builds the
+/// peer; returns its program, or why it is skipped.
 function tokioPeer() {
   const cargo = run('cargo', ['--version'], { capture: true });
   if (!cargo.ok) return { skipped: 'cargo is not installed (the tokio peer needs it; see bench/README.md)' };
@@ -149,28 +155,55 @@ function tokioPeer() {
     failures.push(`build tokio peer: ${b.why}`);
     return { skipped: 'the tokio peer did not build' };
   }
-  return { doc: runProgram('tokio', join(target, 'release', 'pollscope-peer-tokio'), []), cargo: cargo.stdout.trim() };
+  return { program: { name: 'tokio', cmd: join(target, 'release', 'pollscope-peer-tokio'), args: [] }, cargo: cargo.stdout.trim() };
 }
 
-// --- build and run everything -----------------------------------------------------
-const docs = {};
-if (build('native')) docs.native = runProgram('native', join(ROOT, 'build', 'bench', 'bin', 'pollscope_bench'), []);
+// --- build everything, then run the programs in rounds ---------------------------------
+const programs = [];
+if (build('native')) programs.push({ name: 'native', cmd: join(ROOT, 'build', 'bench', 'bin', 'pollscope_bench'), args: [] });
 if (!opts.wasm) notes.push('wasm: skipped (--no-wasm)');
 else if (build('wasm')) {
-  docs.wasm = runProgram('wasm', process.execPath, [
-    '--no-experimental-fetch', // Emscripten 3.1.6 fetch()es the .wasm by path otherwise
-    join(ROOT, 'build', 'bench-wasm', 'bin', 'pollscope_bench.js'),
-  ]);
+  programs.push({
+    name: 'wasm',
+    cmd: process.execPath,
+    // Emscripten 3.1.6 fetch()es the .wasm by path unless fetch is off.
+    args: ['--no-experimental-fetch', join(ROOT, 'build', 'bench-wasm', 'bin', 'pollscope_bench.js')],
+  });
 }
-docs.promises = runProgram('promises', process.execPath, [join(ROOT, 'bench', 'promises.mjs')]);
+programs.push({ name: 'promises', cmd: process.execPath, args: [join(ROOT, 'bench', 'promises.mjs')] });
 let cargoVersion = null;
 if (opts.peers) {
   const t = tokioPeer();
   if (t.skipped) notes.push(`tokio: skipped: ${t.skipped}`);
-  docs.tokio = t.doc ?? null;
+  if (t.program) programs.push(t.program);
   cargoVersion = t.cargo ?? null;
 } else {
   notes.push('tokio: not run (add --peers)');
+}
+
+/// Pools the samples of one more round into `into` (a result that went wrong stays wrong).
+function merge(into, doc) {
+  if (!into) return structuredClone(doc);
+  for (const r of doc.results) {
+    const have = into.results.find((x) => x.workload === r.workload && x.executor === r.executor);
+    if (!have) into.results.push(structuredClone(r));
+    else {
+      have.ok = have.ok && r.ok;
+      have.ns_per_op.push(...r.ns_per_op);
+    }
+  }
+  return into;
+}
+
+const docs = {};
+const broken = new Set();
+for (let round = 1; round <= opts.rounds; round++) {
+  for (const p of programs) {
+    if (broken.has(p.name)) continue;
+    const doc = runProgram(p.name, p.cmd, p.args);
+    if (doc) docs[p.name] = merge(docs[p.name], doc);
+    else broken.add(p.name);  // crashed or printed nothing: reported once
+  }
 }
 
 // --- statistics -------------------------------------------------------------------
@@ -276,7 +309,8 @@ const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row
 const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 const loadavg = os.loadavg();
 console.log(`\npollscope benchmarks${opts.smoke ? ' (SMOKE: tiny sizes, timings meaningless)' : ''}: ns per operation, ` +
-  `median and min of ${opts.runs} runs after ${opts.warmup} warm-up; ${os.cpus().length} CPUs ` +
+  `median and min of ${opts.rounds * opts.runs} runs (${opts.rounds} rounds of a warm-up and ${opts.runs} runs, ` +
+  `the programs interleaved); ${os.cpus().length} CPUs ` +
   `(${os.cpus()[0]?.model ?? 'unknown'}), load ${loadavg.map((l) => l.toFixed(1)).join(' ')}`);
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
@@ -298,6 +332,7 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       mode: opts.smoke ? 'smoke' : 'full',
+      rounds: opts.rounds,
       runs: opts.runs,
       warmup: opts.warmup,
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, loadavg, node: process.version, cargo: cargoVersion },

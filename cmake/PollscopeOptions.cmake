@@ -16,9 +16,10 @@ set_property(CACHE POLLSCOPE_SANITIZE PROPERTY STRINGS "" address thread)
 option(POLLSCOPE_THREADS "Emscripten only: build with -pthread (native builds always have threads)" OFF)
 set(POLLSCOPE_WASM_INITIAL_MEMORY 268435456 CACHE STRING "Emscripten -pthread builds: fixed INITIAL_MEMORY in bytes")
 # Every thread of a -pthread wasm program is a Web Worker from this fixed pool (more
-# threads alive at once abort, see PTHREAD_POOL_SIZE_STRICT below). The thread tests
-# need up to 12: ThreadPool(8) + its timer thread + 2 outside threads.
-set(POLLSCOPE_WASM_PTHREAD_POOL_SIZE 16 CACHE STRING "Emscripten -pthread builds: PTHREAD_POOL_SIZE")
+# threads alive at once abort, see PTHREAD_POOL_SIZE_STRICT below; each one costs
+# ~40 ms at the start of every test process). The thread tests need up to 11:
+# ThreadPool(8) + its timer thread + 2 outside threads.
+set(POLLSCOPE_WASM_PTHREAD_POOL_SIZE 12 CACHE STRING "Emscripten -pthread builds: PTHREAD_POOL_SIZE")
 # Test builds only: the threaded executors yield or sleep at random (seeded) at their
 # queue and task-state operations (runtime/include/pollscope/detail/shake.hpp).
 option(POLLSCOPE_SHAKE "Compile the runtime with shake points (POLLSCOPE_SHAKE), for tests" OFF)

@@ -35,10 +35,11 @@ Waker make_waker(BlockOnDriver* driver, BlockOnDriver::Mode mode, Parker* parker
 BlockOnDriver::BlockOnDriver(const ExecutorOptions& options, Mode mode)
     : ExecutorCore(options, /*offers_timers=*/mode == Mode::parking),
       mode_(mode),
+      reusable_(reusable(options, mode)),
       parker_(mode == Mode::parking ? Parker::acquire() : nullptr),
       waker_(make_waker(this, mode, parker_)),
       cx_(waker_),
-      scope_(ThreadScope{this, 0, 0, false, false}) {
+      max_polls_(options.max_polls) {
   if (parker_) parker_->core.store(this, std::memory_order_relaxed);
   if (tracing()) emit(EventKind::spawn, 1);
 }
@@ -49,6 +50,46 @@ BlockOnDriver::~BlockOnDriver() {
     WakerAccess::forget(waker_);  // the driver's own reference goes back with the parker
     Parker::recycle(parker_);
   }
+}
+
+namespace {
+/// Frees the thread's spare driver when the thread exits, and closes the cache.
+struct BlockOnCacheFlush {
+  ~BlockOnCacheFlush() {
+    tls_block_on_cache.open = false;
+    delete std::exchange(tls_block_on_cache.spare, nullptr);
+  }
+};
+}  // namespace
+
+BlockOnDriver* BlockOnDriver::acquire_slow(const ExecutorOptions& options, Mode mode) {
+  if (reusable(options, mode) && !tls_block_on_cache.open) {
+    // The first reusable driver of this thread: register the hook that frees the
+    // spare at thread exit (constructing the thread_local registers its destructor).
+    static thread_local BlockOnCacheFlush flush;
+    (void)flush;
+    tls_block_on_cache.open = true;
+  }
+  return new BlockOnDriver(options, mode);
+}
+
+void BlockOnDriver::release_slow(BlockOnDriver* driver) noexcept {
+  if (!driver->reusable_ || tls_block_on_cache.spare != nullptr || !tls_block_on_cache.open) {
+    delete driver;
+    return;
+  }
+  // Make it as good as new: no timers, and a parker that no leftover waker can reach
+  // (a waker kept by the finished future must not wake the next call).
+  driver->timers().clear();
+  driver->timers_used_ = false;
+  if (!driver->parker_->exclusive()) {
+    WakerAccess::forget(driver->waker_);
+    Parker::recycle(driver->parker_);
+    driver->parker_ = Parker::acquire();
+    driver->parker_->core.store(driver, std::memory_order_relaxed);
+    driver->waker_ = WakerAccess::borrow(driver->parker_->raw_waker());
+  }
+  tls_block_on_cache.spare = driver;
 }
 
 void BlockOnDriver::exhausted() {

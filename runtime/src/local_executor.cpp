@@ -6,60 +6,96 @@ namespace pollscope {
 
 namespace detail {
 
+namespace {
+// Owner-thread transitions of a task's state (see LocalCore). Stores are release:
+// other threads read the state (TaskHeader::is_finished, JoinHandle::poll).
+std::uint32_t load_state(const TaskHeader* t) noexcept { return t->state.load(std::memory_order_acquire); }
+void store_state(TaskHeader* t, std::uint32_t s) noexcept { t->state.store(s, std::memory_order_release); }
+
+/// A wake on the owner thread: true when the task was idle and must be queued now;
+/// false when it is finished, already scheduled, or running (its poller re-queues it).
+bool schedule(TaskHeader* t) noexcept {
+  std::uint32_t s = load_state(t);
+  for (;;) {
+    if (s & (task_state::finished | task_state::scheduled)) return false;
+    if (s & task_state::running) {
+      // Another thread can only set the same bit meanwhile: a store is enough.
+      store_state(t, s | task_state::scheduled);
+      return false;
+    }
+    // Idle: another thread may be waking it right now, and only one of us may queue it.
+    if (t->state.compare_exchange_weak(s, s | task_state::scheduled, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+/// A dequeue: SCHEDULED -> RUNNING; false when the task was closed while queued.
+/// No other thread writes the state of a SCHEDULED task (their wakes see the bit).
+bool start_running(TaskHeader* t) noexcept {
+  const std::uint32_t s = load_state(t);
+  if (s & task_state::finished) return false;
+  store_state(t, (s & ~task_state::scheduled) | task_state::running);
+  return true;
+}
+}  // namespace
+
 LocalCore::LocalCore(const ExecutorOptions& options) : ExecutorCore(options) {
   traces_wakers.store(tracing(), std::memory_order_relaxed);
 }
 
 void LocalCore::submit(TaskHeader* task) {
-  task->retain();  // the registry's reference
+  // spawn() hands over a task that no other thread can see yet: plain stores add the
+  // registry's reference to the caller's (its JoinHandle's) and make it SCHEDULED.
+  task->counts.store(2 * TaskHeader::kRef, std::memory_order_relaxed);
+  task->state.store(task_state::scheduled, std::memory_order_relaxed);
   live_.push_back(task);
-  if (tracing()) {
-    Event e;
-    e.kind = EventKind::spawn;
-    e.task = task->id;
-    e.other = tls_scope.core == this ? tls_scope.polling : 0;
-    emit(std::move(e));
-  }
-  task->state.fetch_or(task_state::scheduled, std::memory_order_relaxed);
-  task->retain();  // the queue's reference
+  if (tracing()) trace(EventKind::spawn, task->id, 0, WakeSource::none, tls_scope.core == this ? tls_scope.polling : 0);
   push(task);
 }
 
 void LocalCore::push(TaskHeader* task) {
   queue_.push_back(task);
-  if (tracing()) emit(EventKind::enqueue, task->id, queue_.size());
+  if (tracing()) trace(EventKind::enqueue, task->id, queue_.size());
 }
 
-void LocalCore::trace_wake(TaskHeader* task, EventKind how, WakeSource source, std::uint64_t other,
-                           std::uint32_t thread) {
+void LocalCore::trace(EventKind kind, TaskId task, std::uint64_t value, WakeSource source, std::uint64_t other,
+                      std::uint32_t thread) {
   Event e;
-  e.kind = how;
-  e.task = task->id;
+  e.kind = kind;
+  e.task = task;
+  e.value = value;
   e.source = source;
   e.other = other;
   e.thread = thread;
   emit(std::move(e));
 }
 
+void LocalCore::trace_own_wake(TaskHeader* task, EventKind how) {
+  std::uint64_t other = 0;
+  const WakeSource source = classify_wake(task->id, other);
+  if (source == WakeSource::self) tls_scope.woke_self = true;
+  trace(how, task->id, 0, source, other);
+}
+
 void LocalCore::wake(TaskHeader* task, EventKind how) {
-  if (tls_scope.core == this) {
-    // On our own thread, inside run(): no locking.
-    if (shut_down_) return;
-    const bool enqueue = task->try_schedule();
-    if (tracing()) {
-      std::uint64_t other = 0;
-      const WakeSource source = classify_wake(task->id, other);
-      if (source == WakeSource::self) tls_scope.woke_self = true;
-      trace_wake(task, how, source, other, 0);
-    } else if (tls_scope.polling == task->id) {
-      tls_scope.woke_self = true;
-    }
-    if (enqueue) {
-      task->retain();
-      push(task);
-    }
+  if (tls_scope.core != this) {
+    wake_remote(task, how);
     return;
   }
+  // On our own thread, inside run(): no locking.
+  if (shut_down_) return;
+  const bool enqueue = schedule(task);
+  if (tracing()) {
+    trace_own_wake(task, how);
+  } else if (tls_scope.polling == task->id) {
+    tls_scope.woke_self = true;
+  }
+  if (enqueue) push(task);
+}
+
+void LocalCore::wake_remote(TaskHeader* task, EventKind how) {
   std::lock_guard<std::mutex> lock(remote_mutex_);
   if (closed_) return;
   const bool enqueue = task->try_schedule();
@@ -80,13 +116,10 @@ void LocalCore::drain_remote() {
   }
   for (const RemoteWake& w : wakes) {
     if (tracing()) {
-      trace_wake(w.task, w.how, w.source, 0, w.source == WakeSource::thread ? kExternalThread : 0);
+      trace(w.how, w.task->id, 0, w.source, 0, w.source == WakeSource::thread ? kExternalThread : 0);
     }
-    if (w.enqueue) {
-      push(w.task);  // the reference moves into the queue
-    } else {
-      w.task->release();
-    }
+    if (w.enqueue) push(w.task);
+    w.task->release();  // the wake's own reference (the registry's backs the entry)
   }
 }
 
@@ -113,16 +146,15 @@ RunReport LocalCore::run(TaskHeader* target) {
     if (!queue_.empty()) {
       if (budget != 0 && report.polls >= budget) {
         report.status = RunStatus::budget_exhausted;
-        if (tracing()) emit(EventKind::budget_exhausted, 0, report.polls);
+        if (tracing()) trace(EventKind::budget_exhausted, 0, report.polls);
         return report;
       }
-      TaskHeader* task = queue_.front();
-      queue_.pop_front();
-      if (!task->try_start_running()) {
-        task->release();  // closed while it was queued
+      TaskHeader* task = queue_.pop_front();
+      if (!start_running(task)) {
+        task->release();  // closed while it was queued: the entry owned the reference
         continue;
       }
-      if (tracing()) emit(EventKind::dequeue, task->id, queue_.size());
+      if (tracing()) trace(EventKind::dequeue, task->id, queue_.size());
       ++report.polls;
       poll_task(task);
       if (target && target->is_finished()) return report;
@@ -154,10 +186,10 @@ RunReport LocalCore::run(TaskHeader* target) {
 }
 
 void LocalCore::poll_task(TaskHeader* task) {
-  // The queue's reference now backs the poll and the waker lent to it.
+  // The registry's reference backs the poll and the waker lent to it.
   tls_scope.polling = task->id;
   tls_scope.woke_self = false;
-  if (tracing()) emit(EventKind::poll_start, task->id);
+  if (tracing()) trace(EventKind::poll_start, task->id);
   Waker waker = WakerAccess::borrow(borrowed_task_waker(task));
   Context cx(waker);
   const bool done = task->vtable->poll(task, cx);
@@ -165,60 +197,63 @@ void LocalCore::poll_task(TaskHeader* task) {
   if (done) {
     complete(task);
     tls_scope.polling = 0;
-    task->release();
     return;
   }
   tls_scope.polling = 0;
-  if (tracing()) {
-    Event e;
-    e.kind = EventKind::poll_pending;
-    e.task = task->id;
-    e.source = tls_scope.woke_self ? WakeSource::self : WakeSource::none;
-    emit(std::move(e));
-  }
-  const std::uint32_t s = task->state.fetch_and(~task_state::running, std::memory_order_acq_rel);
+  if (tracing()) trace(EventKind::poll_pending, task->id, 0, tls_scope.woke_self ? WakeSource::self : WakeSource::none);
+  std::uint32_t s = load_state(task);
   if (s & task_state::closed) {
-    close(task, /*destroy_future=*/true);  // aborted during its own poll
-    task->release();
-  } else if (s & task_state::scheduled) {
-    push(task);  // woken during the poll: exactly one more poll
-  } else {
-    task->release();
+    // Aborted during its own poll. Nobody else writes a finished task's state.
+    store_state(task, s & ~(task_state::running | task_state::scheduled));
+    close(task, /*destroy_future=*/true);
+    return;
   }
+  if (s & task_state::scheduled) {
+    // Woken during the poll: exactly one more poll. With SCHEDULED set, no other
+    // thread writes the state.
+    store_state(task, s & ~task_state::running);
+    push(task);
+    return;
+  }
+  // Another thread may wake it right now: clear RUNNING with a compare-exchange.
+  while (!task->state.compare_exchange_weak(s, s & ~task_state::running, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+  }
+  if (s & task_state::scheduled) push(task);  // that wake came just before the exchange
 }
 
 void LocalCore::complete(TaskHeader* task) {
   std::optional<Waker> awaiter;
   {
     std::lock_guard<SpinLock> lock(task->lock);
-    std::uint32_t s = task->state.load(std::memory_order_relaxed);
-    // An abort that raced with this last poll loses: the output stands.
-    while (!task->state.compare_exchange_weak(
-        s, (s & ~(task_state::running | task_state::scheduled | task_state::closed)) | task_state::completed,
-        std::memory_order_acq_rel)) {
-    }
+    // An abort during this last poll loses: the output stands. A store is enough: a
+    // wake from another thread could only set SCHEDULED, which COMPLETED clears anyway.
+    store_state(task, (load_state(task) & ~(task_state::running | task_state::scheduled | task_state::closed)) |
+                          task_state::completed);
     awaiter.swap(task->awaiter);
   }
-  if (tracing()) {
-    emit(EventKind::poll_ready, task->id);
-    if (task->error) {
-      Event e;
-      e.kind = EventKind::task_error;
-      e.task = task->id;
-      try {
-        std::rethrow_exception(task->error);
-      } catch (const std::exception& ex) {
-        e.message = ex.what();
-      } catch (...) {
-        e.message = "unknown exception";
-      }
-      emit(std::move(e));
-    }
-    emit(EventKind::complete, task->id);
-  }
+  if (tracing()) trace_completion(task);
   live_.remove(task);
-  task->release();  // the registry's reference (the caller still holds the queue's)
+  task->release();  // the registry's reference, which backed this poll
   if (awaiter) std::move(*awaiter).wake();
+}
+
+void LocalCore::trace_completion(TaskHeader* task) {
+  trace(EventKind::poll_ready, task->id);
+  if (task->error) {
+    Event e;
+    e.kind = EventKind::task_error;
+    e.task = task->id;
+    try {
+      std::rethrow_exception(task->error);
+    } catch (const std::exception& ex) {
+      e.message = ex.what();
+    } catch (...) {
+      e.message = "unknown exception";
+    }
+    emit(std::move(e));
+  }
+  trace(EventKind::complete, task->id);
 }
 
 void LocalCore::close(TaskHeader* task, bool destroy_future) {
@@ -228,9 +263,11 @@ void LocalCore::close(TaskHeader* task, bool destroy_future) {
     std::lock_guard<SpinLock> lock(task->lock);
     awaiter.swap(task->awaiter);
   }
-  if (tracing()) emit(EventKind::abort, task->id);
+  if (tracing()) trace(EventKind::abort, task->id);
   live_.remove(task);
-  task->release();  // the registry's reference
+  // An entry still pending (queued, or a wake from another thread not yet picked up)
+  // keeps the registry's reference until it is popped.
+  if (!(load_state(task) & task_state::scheduled)) task->release();
   if (awaiter) std::move(*awaiter).wake();
 }
 
@@ -251,7 +288,7 @@ bool LocalCore::wakers_alive_outside() const {
   std::uint64_t alive = 0;
   std::uint64_t internal = 0;
   live_.for_each([&](TaskHeader* t) {
-    alive += t->wakers.load(std::memory_order_acquire);
+    alive += t->live_wakers();
     std::lock_guard<SpinLock> lock(t->lock);
     if (t->awaiter && t->awaiter->as_raw().vtable == &task_waker_vtable) {
       auto* waiter = static_cast<const TaskHeader*>(t->awaiter->as_raw().data);
@@ -299,8 +336,8 @@ void LocalCore::shutdown() noexcept {
     close(task, /*destroy_future=*/true);
     task->release();
   }
-  for (TaskHeader* task : queue_) task->release();
-  queue_.clear();
+  // Every task is closed now: each pending entry owns its task's registry reference.
+  while (!queue_.empty()) queue_.pop_front()->release();
   timers().clear();
   std::vector<RemoteWake> wakes;
   {
@@ -308,7 +345,7 @@ void LocalCore::shutdown() noexcept {
     closed_ = true;
     wakes.swap(remote_);
   }
-  for (const RemoteWake& w : wakes) w.task->release();
+  for (const RemoteWake& w : wakes) w.task->release(w.enqueue ? 2 : 1);
   traces_wakers.store(false, std::memory_order_relaxed);
   detach_tracer();
 }

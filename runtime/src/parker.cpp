@@ -42,7 +42,7 @@ const RawWakerVTable Parker::vtable{&Parker::clone, &Parker::wake, &Parker::wake
 Parker* Parker::acquire() {
   Parker* p = std::exchange(tls_parker_cache.spare, nullptr);
   if (p == nullptr) return new Parker;
-  p->state_.store(empty, std::memory_order_relaxed);
+  p->reset();
   return p;
 }
 
@@ -51,8 +51,7 @@ void Parker::recycle(Parker* parker) noexcept {
   parker->core.store(nullptr, std::memory_order_relaxed);
   // Reusable only when nothing else refers to it: a waker kept by a finished
   // future could otherwise wake the next block_on call.
-  if (parker->refs_.load(std::memory_order_acquire) == 1 && tls_parker_cache.spare == nullptr &&
-      !tls_parker_cache.closed) {
+  if (parker->exclusive() && tls_parker_cache.spare == nullptr && !tls_parker_cache.closed) {
     tls_parker_cache.spare = parker;
     return;
   }

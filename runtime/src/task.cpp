@@ -8,8 +8,7 @@ TaskHeader* header(const void* data) { return static_cast<TaskHeader*>(const_cas
 
 RawWaker task_waker_clone(const void* data) {
   TaskHeader* t = header(data);
-  t->retain();
-  const std::uint32_t live = t->wakers.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::uint32_t live = t->add_waker();
   if (t->scheduler->traces_wakers.load(std::memory_order_relaxed)) {
     t->scheduler->waker_event(t, EventKind::waker_clone, live);
   }
@@ -22,8 +21,7 @@ void task_waker_wake(const void* data) {
   // scheduled then), so an executor checking for a stall on another thread never
   // sees neither a live waker nor a scheduled task.
   t->scheduler->wake(t, EventKind::wake);
-  t->wakers.fetch_sub(1, std::memory_order_acq_rel);
-  t->release();
+  t->drop_waker();
 }
 
 void task_waker_wake_by_ref(const void* data) {
@@ -33,10 +31,13 @@ void task_waker_wake_by_ref(const void* data) {
 
 void task_waker_drop(const void* data) {
   TaskHeader* t = header(data);
-  const std::uint32_t live = t->wakers.fetch_sub(1, std::memory_order_release) - 1;
-  if (t->scheduler->traces_wakers.load(std::memory_order_relaxed)) {
-    t->scheduler->waker_event(t, EventKind::waker_drop, live);
+  if (!t->scheduler->traces_wakers.load(std::memory_order_relaxed)) {
+    t->drop_waker();
+    return;
   }
+  // Traced: the event needs the cell, so the waker's reference goes after it.
+  const std::uint32_t live = t->forget_waker();
+  t->scheduler->waker_event(t, EventKind::waker_drop, live);
   t->release();
 }
 

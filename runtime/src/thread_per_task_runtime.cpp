@@ -165,7 +165,7 @@ class ThreadPerTaskCore final : public ThreadedCore {
         if (after == AfterPoll::closed) break;
         if (after == AfterPoll::rescheduled) continue;  // woke itself: poll again, no park
         // Wakers first, then the state: a wake in flight is seen by one of the two.
-        if (task->wakers.load(std::memory_order_acquire) == 0 &&
+        if (task->live_wakers() == 0 &&
             (task->state.load(std::memory_order_acquire) & task_state::scheduled) == 0) {
           stall_one(task, i);  // nothing can ever wake it
           break;

@@ -79,6 +79,10 @@ RunReport ThreadedCore::wait_idle() {
 }
 
 bool ThreadedCore::count_poll(std::uint32_t thread) {
+  if (budget_ == 0) {
+    poll_counts_[thread % poll_counts_.size()].n.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
   const std::uint64_t n = polls_.fetch_add(1, std::memory_order_relaxed);
   if (budget_ == 0 || n < budget_) return true;
   polls_.fetch_sub(1, std::memory_order_relaxed);
@@ -249,7 +253,7 @@ bool ThreadedCore::check_stall(std::uint32_t thread) {
     std::uint64_t alive = 0;
     std::uint64_t internal = 0;
     live_.for_each([&](TaskHeader* t) {
-      alive += t->wakers.load(std::memory_order_acquire);
+      alive += t->live_wakers();
       std::lock_guard<SpinLock> task_lock(t->lock);
       if (t->awaiter && t->awaiter->as_raw().vtable == &task_waker_vtable) {
         auto* waiter = static_cast<const TaskHeader*>(t->awaiter->as_raw().data);

@@ -1,24 +1,26 @@
 #include "pollscope/trace.hpp"
 
+#include <mutex>
+
 namespace pollscope {
 
 void TraceRecorder::record(const Event& event) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<detail::SpinLock> lock(lock_);
   events_.push_back(event);
 }
 
 std::vector<Event> TraceRecorder::events() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<detail::SpinLock> lock(lock_);
   return events_;
 }
 
 std::size_t TraceRecorder::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<detail::SpinLock> lock(lock_);
   return events_.size();
 }
 
 void TraceRecorder::clear() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<detail::SpinLock> lock(lock_);
   events_.clear();
 }
 

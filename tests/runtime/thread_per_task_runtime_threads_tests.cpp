@@ -245,7 +245,7 @@ TEST_CASE("Many ThreadPerTaskRuntime tasks with cross-thread wakes each complete
           "[thread_per_task_runtime][stress]") {
 #ifdef __EMSCRIPTEN__
   // Every thread is a Web Worker from a fixed pool (PTHREAD_POOL_SIZE): stay well below it.
-  const std::uint64_t tasks = std::min<std::uint64_t>(pollscope_test::scaled(300), 10);
+  const std::uint64_t tasks = std::min<std::uint64_t>(pollscope_test::scaled(300), 8);
 #else
   const std::uint64_t tasks = pollscope_test::scaled(300);
 #endif

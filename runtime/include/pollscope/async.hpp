@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "pollscope/context.hpp"
+#include "pollscope/detail/block_cache.hpp"
 #include "pollscope/detail/coroutine.hpp"
 #include "pollscope/future.hpp"
 #include "pollscope/poll.hpp"
@@ -37,6 +38,11 @@ struct AsyncPromiseBase {
   void* pending_awaiter = nullptr;
   bool (*poll_pending)(void* awaiter, Context& cx) = nullptr;
   std::exception_ptr error;
+
+  /// Frames come from the thread's block cache: calling async functions in a loop
+  /// (every spawned task, every nested call) then costs no malloc/free.
+  static void* operator new(std::size_t size) { return block_alloc(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { block_free(frame, size); }
 
   coro::suspend_always initial_suspend() noexcept { return {}; }
   coro::suspend_always final_suspend() noexcept { return {}; }
@@ -65,7 +71,7 @@ class FutureAwaiter {
     promise_.poll_pending = &poll_thunk;
   }
   Out await_resume() {
-    if (error_) std::rethrow_exception(error_);
+    if (error_) std::rethrow_exception(*error_);
     if constexpr (!std::is_void_v<Out>) return std::move(*result_);
   }
 
@@ -78,7 +84,7 @@ class FutureAwaiter {
       if (p.is_pending()) return false;
       if constexpr (!std::is_void_v<Out>) result_.emplace(std::move(p).value());
     } catch (...) {
-      error_ = std::current_exception();
+      error_.emplace(std::current_exception());
     }
     return true;
   }
@@ -87,7 +93,9 @@ class FutureAwaiter {
   Held future_;
   AsyncPromiseBase& promise_;
   std::optional<value_or_monostate_t<Out>> result_;
-  std::exception_ptr error_;
+  // Optional: destroying an empty std::exception_ptr is an out-of-line call in libc++
+  // (the wasm builds), and every co_await destroys its awaiter.
+  std::optional<std::exception_ptr> error_;
 };
 
 template <class F>

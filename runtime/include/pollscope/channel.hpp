@@ -10,7 +10,9 @@
 #include <utility>
 
 #include "pollscope/context.hpp"
+#include "pollscope/detail/ring.hpp"
 #include "pollscope/detail/spin_lock.hpp"
+#include "pollscope/detail/task.hpp"
 #include "pollscope/poll.hpp"
 #include "pollscope/waker.hpp"
 
@@ -23,7 +25,7 @@ struct ChannelState {
   explicit ChannelState(std::size_t cap) : capacity(cap) {}
 
   SpinLock lock;                      // guards everything below but `refs`
-  std::deque<T> buffer;               // at most `capacity` values
+  Ring<T> buffer;                     // at most `capacity` values
   std::size_t capacity;
   std::size_t senders = 1;            // live Sender objects; 0: recv() drains, then ends
   bool receiver_alive = true;         // false: send() fails and drops its value
@@ -68,28 +70,32 @@ class Sender {
 
     Poll<bool> poll(Context& cx) {
       if (!value_) throw std::logic_error("pollscope::Sender::send future polled after it completed");
-      std::optional<Waker> to_wake;
-      std::optional<Waker> fresh;
-      std::optional<Waker> removed;  // this send's queued waker, dropped after the lock
+      std::optional<Waker> fresh;    // this send's waker while the buffer is full
+      std::optional<Waker> to_wake;  // the receiver's, woken after the lock
+      std::optional<Waker> removed;  // this send's queued one, dropped after the lock
       bool delivered = false;
       for (;;) {
         {
           std::lock_guard<detail::SpinLock> lock(state_->lock);
-          if (!state_->receiver_alive) {
-            removed = remove_ticket_locked();
+          const bool alive = state_->receiver_alive;
+          if (!alive || state_->buffer.size() < state_->capacity) {
+            if (ticket_ != 0) removed = remove_ticket_locked();
+            if (alive) {
+              state_->buffer.push_back(std::move(*value_));
+              delivered = true;
+              if (state_->receiver) {
+                to_wake.emplace(std::move(*state_->receiver));
+                state_->receiver.reset();
+              }
+            }
             break;
           }
-          if (state_->buffer.size() < state_->capacity) {
-            removed = remove_ticket_locked();
-            state_->buffer.push_back(std::move(*value_));
-            delivered = true;
-            to_wake.swap(state_->receiver);
-            break;
-          }
-          if (auto* slot = find_ticket_locked(); slot && slot->will_wake(cx.waker())) return pending;
+          Waker* slot = find_ticket_locked();
+          if (slot && slot->will_wake(cx.waker())) return pending;
+          if (!fresh && detail::clone_runs_no_user_code(cx.waker())) fresh.emplace(cx.waker());
           if (fresh) {
-            if (auto* slot = find_ticket_locked()) {
-              std::swap(*slot, *fresh);
+            if (slot) {
+              std::swap(*slot, *fresh);  // the replaced waker is dropped after the lock
             } else {
               ticket_ = state_->next_ticket++;
               state_->blocked_senders.emplace_back(ticket_, std::move(*fresh));
@@ -97,7 +103,7 @@ class Sender {
             return pending;
           }
         }
-        fresh.emplace(cx.waker());  // cloned outside the lock
+        fresh.emplace(cx.waker());  // a clone that may run user code: outside the lock
       }
       value_.reset();  // an undelivered value is dropped outside the lock too
       if (to_wake) std::move(*to_wake).wake();
@@ -189,26 +195,31 @@ class Receiver {
     explicit RecvFuture(detail::ChannelState<T>* state) noexcept : state_(state) {}
 
     Poll<std::optional<T>> poll(Context& cx) {
-      std::optional<Waker> fresh;
-      std::optional<Waker> sender;
+      std::optional<Waker> fresh;   // this recv's waker while the buffer is empty
+      std::optional<Waker> sender;  // the longest-waiting send's, woken after the lock
       std::optional<T> value;
       for (;;) {
         {
           std::lock_guard<detail::SpinLock> lock(state_->lock);
           if (!state_->buffer.empty()) {
-            value.emplace(std::move(state_->buffer.front()));
-            state_->buffer.pop_front();
-            sender = state_->pop_blocked_sender();
+            value.emplace(state_->buffer.pop_front());
+            if (!state_->blocked_senders.empty()) sender = state_->pop_blocked_sender();
             break;
           }
           if (state_->senders == 0) return ready(std::optional<T>());
-          if (state_->receiver && state_->receiver->will_wake(cx.waker())) return pending;
+          std::optional<Waker>& slot = state_->receiver;
+          if (slot && slot->will_wake(cx.waker())) return pending;
+          if (!fresh && detail::clone_runs_no_user_code(cx.waker())) fresh.emplace(cx.waker());
           if (fresh) {
-            state_->receiver.swap(fresh);
+            if (slot) {
+              std::swap(*slot, *fresh);  // the replaced waker is dropped after the lock
+            } else {
+              slot.emplace(std::move(*fresh));
+            }
             return pending;
           }
         }
-        fresh.emplace(cx.waker());
+        fresh.emplace(cx.waker());  // a clone that may run user code: outside the lock
       }
       if (sender) std::move(*sender).wake();
       return ready(std::move(value));
@@ -227,7 +238,7 @@ class Receiver {
   Receiver& operator=(const Receiver&) = delete;
   ~Receiver() {
     if (!state_) return;
-    std::deque<T> dropped;
+    detail::Ring<T> dropped;
     std::deque<std::pair<std::uint64_t, Waker>> blocked;
     std::optional<Waker> receiver;  // dropped after the lock, like the values
     {

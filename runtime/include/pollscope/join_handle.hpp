@@ -45,18 +45,23 @@ class JoinHandle {
   /// throws TaskAborted if it was aborted or cancelled.
   Poll<T> poll(Context& cx) {
     detail::TaskHeader* t = checked();
-    std::optional<Waker> fresh;  // cloned outside the lock: a clone may call into a tracer
+    // COMPLETED is final and published after the output (or exception) was stored,
+    // by every executor: no lock needed to take it. (CLOSED may be published before
+    // its error is stored, under the lock: that case takes the lock below.)
+    if (t->state.load(std::memory_order_acquire) & detail::task_state::completed) return ready_from(take());
+    std::optional<Waker> fresh;
     for (;;) {
       {
         std::lock_guard<detail::SpinLock> lock(t->lock);
         if (t->is_finished()) break;
         if (t->awaiter && t->awaiter->will_wake(cx.waker())) return pending;
+        if (!fresh && detail::clone_runs_no_user_code(cx.waker())) fresh.emplace(cx.waker());
         if (fresh) {
           t->awaiter.swap(fresh);  // the replaced waker is dropped after the lock
           return pending;
         }
       }
-      fresh.emplace(cx.waker());
+      fresh.emplace(cx.waker());  // a clone that may run user code (a tracer): outside the lock
     }
     return ready_from(take());
   }

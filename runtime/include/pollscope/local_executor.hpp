@@ -3,13 +3,13 @@
 /// timers, and stall detection.
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "pollscope/detail/executor_core.hpp"
+#include "pollscope/detail/ring.hpp"
 #include "pollscope/detail/task.hpp"
 #include "pollscope/executor_options.hpp"
 #include "pollscope/future.hpp"
@@ -31,7 +31,22 @@ struct FutureRef {
 
 /// The state of a LocalExecutor, shared with its tasks (reference counted through
 /// TaskScheduler) so that wakers outliving the executor find it closed, not freed.
-class LocalCore final : public ExecutorCore, public TaskScheduler {
+///
+/// Task states: other threads only ever set SCHEDULED on an idle or running task (a
+/// wake, TaskHeader::try_schedule). Every other transition belongs to the owner
+/// thread, which uses a plain load and store wherever no other thread can write the
+/// state at the same time, and a compare-exchange otherwise (see the .cpp).
+///
+/// References: the registry (live_) holds one to each unfinished task, which also
+/// backs its run-queue entry and its polls. A task that is not RUNNING is SCHEDULED
+/// exactly while an entry for it waits in the queue (or, woken from another thread,
+/// in remote_ with `enqueue` set). When a task finishes, the registry's reference is
+/// dropped, unless such an entry is still pending (a task closed while SCHEDULED):
+/// then the entry owns it until run() pops it, or shutdown() drops it.
+///
+/// TaskScheduler is the first base so that a wake (a virtual call through it) needs
+/// no this-adjusting thunk.
+class LocalCore final : public TaskScheduler, public ExecutorCore {
  public:
   explicit LocalCore(const ExecutorOptions& options);
 
@@ -50,22 +65,32 @@ class LocalCore final : public ExecutorCore, public TaskScheduler {
 
  private:
   struct RemoteWake {
-    TaskHeader* task;  // holds a reference
+    TaskHeader* task;  // holds a reference of its own
     EventKind how;
     WakeSource source;
     bool enqueue;      // the wake made the task runnable (else it only needs a trace)
   };
 
-  void push(TaskHeader* task);  // adopts a reference
+  void push(TaskHeader* task);  // a SCHEDULED task (see the class comment for references)
+  /// A wake from another thread, or from this one outside run(): handed over to run().
+  /// Out of line: the common wake, on the owner thread, then needs no large prologue.
+  [[gnu::noinline]] void wake_remote(TaskHeader* task, EventKind how);
   void drain_remote();
   void poll_task(TaskHeader* task);
   void complete(TaskHeader* task);
   void close(TaskHeader* task, bool destroy_future);
   void wait_for_remote(std::optional<std::chrono::nanoseconds> deadline);
   bool wakers_alive_outside() const;
-  void trace_wake(TaskHeader* task, EventKind how, WakeSource source, std::uint64_t other, std::uint32_t thread);
+  // Tracing, out of line: an Event built inline would cost the untraced hot paths a
+  // large stack frame and register saves. Not marked cold: with a tracer attached
+  // these are the hot path, and cold code is optimised for size.
+  [[gnu::noinline]] void trace(EventKind kind, TaskId task, std::uint64_t value = 0,
+                               WakeSource source = WakeSource::none, std::uint64_t other = 0,
+                               std::uint32_t thread = 0);
+  [[gnu::noinline]] void trace_own_wake(TaskHeader* task, EventKind how);
+  [[gnu::noinline]] void trace_completion(TaskHeader* task);
 
-  std::deque<TaskHeader*> queue_;  // each entry holds a reference
+  Ring<TaskHeader*> queue_;        // the run queue
   TaskList live_;                  // unfinished tasks; the list holds a reference to each
   TaskId next_id_ = 1;
   bool running_ = false;

@@ -32,6 +32,11 @@ class Parker {
   /// notification, false when the deadline passed first.
   bool park(std::optional<std::chrono::steady_clock::time_point> deadline);
 
+  /// True when no waker of it is alive: only its block_on call refers to it.
+  bool exclusive() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
+  /// Forgets a notification left by a previous block_on call (owning thread only).
+  void reset() noexcept { state_.store(empty, std::memory_order_relaxed); }
+
   RawWaker raw_waker() noexcept { return RawWaker{this, &vtable}; }
   std::uint32_t live_wakers() const noexcept { return wakers_.load(std::memory_order_acquire); }
 

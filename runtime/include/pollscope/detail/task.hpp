@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "pollscope/context.hpp"
+#include "pollscope/detail/block_cache.hpp"
 #include "pollscope/detail/spin_lock.hpp"
 #include "pollscope/future.hpp"
 #include "pollscope/task_id.hpp"
@@ -78,12 +79,15 @@ struct TaskVTable {
 
 struct TaskHeader {
   std::atomic<std::uint32_t> state{0};
-  /// References: the executor's registry (until finished), a run queue entry, the
-  /// JoinHandle, and each live Waker. The cell is freed when it reaches zero.
-  std::atomic<std::uint32_t> refs{1};
-  /// Live Waker clones (not counting the one lent to each poll): tells whether
-  /// anything outside could still wake the task (stall detection).
-  std::atomic<std::uint32_t> wakers{0};
+  /// Two counts in one word, so that a waker's clone, wake or drop is one atomic
+  /// operation. Low half: references (the executor's registry until finished, run
+  /// queue entries, the JoinHandle, each live Waker); the cell is freed when they
+  /// reach zero. High half: live Waker clones (not counting the one lent to each
+  /// poll), which tells whether anything outside could still wake the task (stall
+  /// detection). Starts at one reference, the creator's.
+  std::atomic<std::uint64_t> counts{kRef};
+  static constexpr std::uint64_t kRef = 1;
+  static constexpr std::uint64_t kWaker = std::uint64_t{1} << 32;
   const TaskVTable* vtable = nullptr;
   TaskScheduler* scheduler = nullptr;
   TaskId id = 0;
@@ -98,13 +102,22 @@ struct TaskHeader {
   /// Free for the executor's bookkeeping (e.g. the worker a pool task last ran on).
   std::uint32_t executor_slot = 0;
 
-  void retain() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      TaskScheduler* s = scheduler;
-      vtable->deallocate(this);
-      s->release();
-    }
+  void retain() noexcept { counts.fetch_add(kRef, std::memory_order_relaxed); }
+  /// Drops `n` references at once (one atomic operation).
+  void release(std::uint32_t n = 1) noexcept { drop(n * kRef); }
+  /// Live Waker clones of the task.
+  std::uint32_t live_wakers() const noexcept {
+    return static_cast<std::uint32_t>(counts.load(std::memory_order_acquire) >> 32);
+  }
+  /// A new Waker: one more reference and one more live waker. Returns the live wakers.
+  std::uint32_t add_waker() noexcept {
+    return static_cast<std::uint32_t>((counts.fetch_add(kRef + kWaker, std::memory_order_relaxed) >> 32) + 1);
+  }
+  /// A Waker gone (dropped, or consumed by wake()) with its reference.
+  void drop_waker() noexcept { drop(kRef + kWaker); }
+  /// A Waker gone, keeping its reference for the caller to release. Returns the live wakers.
+  std::uint32_t forget_waker() noexcept {
+    return static_cast<std::uint32_t>((counts.fetch_sub(kWaker, std::memory_order_acq_rel) >> 32) - 1);
   }
   bool is_finished() const noexcept { return (state.load(std::memory_order_acquire) & task_state::finished) != 0; }
 
@@ -131,6 +144,16 @@ struct TaskHeader {
                                       std::memory_order_acq_rel)) {
         return true;
       }
+    }
+  }
+
+ private:
+  /// Subtracts `amount` from the counts; frees the cell when no reference is left.
+  void drop(std::uint64_t amount) noexcept {
+    if (((counts.fetch_sub(amount, std::memory_order_acq_rel) - amount) & 0xFFFFFFFFu) == 0) {
+      TaskScheduler* s = scheduler;
+      vtable->deallocate(this);
+      s->release();
     }
   }
 };
@@ -167,7 +190,28 @@ struct TaskCell final : TaskOutput<output_t<F>> {
     return true;
   }
   static void destroy_future(TaskHeader* h) { static_cast<TaskCell*>(h)->future.~F(); }
-  static void deallocate(TaskHeader* h) { delete static_cast<TaskCell*>(h); }
+  static void deallocate(TaskHeader* h) {
+    auto* self = static_cast<TaskCell*>(h);
+    self->~TaskCell();
+    free_memory(self);
+  }
+
+  /// Memory for a cell: from the thread's block cache unless it is over-aligned.
+  static void* allocate_memory() {
+    if constexpr (kCached) {
+      return block_alloc(sizeof(TaskCell));
+    } else {
+      return ::operator new(sizeof(TaskCell), std::align_val_t{alignof(TaskCell)});
+    }
+  }
+  static void free_memory(void* memory) noexcept {
+    if constexpr (kCached) {
+      block_free(memory, sizeof(TaskCell));
+    } else {
+      ::operator delete(memory, std::align_val_t{alignof(TaskCell)});
+    }
+  }
+  static constexpr bool kCached = alignof(TaskCell) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 
   static constexpr TaskVTable kVTable{&poll, &destroy_future, &deallocate};
 };
@@ -175,7 +219,14 @@ struct TaskCell final : TaskOutput<output_t<F>> {
 /// Allocates a cell for `f`, owned by one reference (the caller's).
 template <Future F>
 TaskHeader* allocate_task(F&& f, TaskScheduler* scheduler, TaskId id) {
-  auto* cell = new TaskCell<F>(std::move(f));
+  void* memory = TaskCell<F>::allocate_memory();
+  TaskCell<F>* cell;
+  try {
+    cell = new (memory) TaskCell<F>(std::move(f));
+  } catch (...) {
+    TaskCell<F>::free_memory(memory);
+    throw;
+  }
   cell->vtable = &TaskCell<F>::kVTable;
   cell->scheduler = scheduler;
   cell->id = id;
@@ -193,6 +244,16 @@ inline constexpr RawWakerVTable task_waker_vtable{&task_waker_clone, &task_waker
 
 /// The waker lent to one poll of `task`, backed by the poller's reference.
 inline RawWaker borrowed_task_waker(TaskHeader* task) noexcept { return RawWaker{task, &task_waker_vtable}; }
+
+/// True when cloning `waker` runs nothing but a reference count: a task's waker whose
+/// executor does not trace waker clones. Such a clone may be made under a SpinLock;
+/// any other clone may run arbitrary code (a tracer, a user-defined waker) and is made
+/// outside it.
+inline bool clone_runs_no_user_code(const Waker& waker) noexcept {
+  const RawWaker& raw = waker.as_raw();
+  return raw.vtable == &task_waker_vtable &&
+         !static_cast<const TaskHeader*>(raw.data)->scheduler->traces_wakers.load(std::memory_order_relaxed);
+}
 
 /// Unfinished tasks of an executor in spawn order (intrusive, owner thread only).
 class TaskList {

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "pollscope/task_id.hpp"
 
@@ -22,10 +23,24 @@ inline thread_local ThreadScope tls_scope;
 
 /// Installs a scope for the lifetime of the guard and restores the previous one,
 /// so executors nest (a block_on inside a task, a test driving two executors).
+///
+/// The scope is saved and restored as a whole object (memcpy) and installed field by
+/// field. A plain struct copy of its 22 bytes of fields compiles to overlapping 16-
+/// and 8-byte moves, and loading bytes that two different stores wrote cannot be
+/// store-forwarded: two such stalls per guard cost ~15 ns on x86-64, more than the
+/// rest of a block_on of a ready future.
 class ScopeGuard {
  public:
-  explicit ScopeGuard(const ThreadScope& scope) noexcept : saved_(tls_scope) { tls_scope = scope; }
-  ~ScopeGuard() { tls_scope = saved_; }
+  explicit ScopeGuard(const ThreadScope& scope) noexcept {
+    std::memcpy(&saved_, &tls_scope, sizeof(ThreadScope));
+    ThreadScope& s = tls_scope;
+    s.core = scope.core;
+    s.polling = scope.polling;
+    s.thread = scope.thread;
+    s.firing_timers = scope.firing_timers;
+    s.woke_self = scope.woke_self;
+  }
+  ~ScopeGuard() { std::memcpy(&tls_scope, &saved_, sizeof(ThreadScope)); }
   ScopeGuard(const ScopeGuard&) = delete;
   ScopeGuard& operator=(const ScopeGuard&) = delete;
 

@@ -4,6 +4,7 @@
 /// completion and cancellation from any thread, serialised tracing, a timer thread,
 /// a pool-wide poll budget, and the failure of tasks that can never finish (a stall
 /// or an exhausted budget), which their JoinHandles report as a RunError.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -53,7 +54,11 @@ class ThreadedCore : public ExecutorCore, public TaskScheduler {
   RunReport wait_idle();
 
   /// Polls made so far by every thread.
-  std::uint64_t polls() const noexcept { return polls_.load(std::memory_order_relaxed); }
+  std::uint64_t polls() const noexcept {
+    std::uint64_t n = polls_.load(std::memory_order_relaxed);
+    for (const PollCount& c : poll_counts_) n += c.n.load(std::memory_order_relaxed);
+    return n;
+  }
 
  protected:
   /// Called at the end of close() (a thread-per-task runtime unparks the task's thread).
@@ -128,7 +133,14 @@ class ThreadedCore : public ExecutorCore, public TaskScheduler {
   TaskList live_;                        // under registry_mutex_; holds a reference to each
   std::optional<RunReport> failures_;    // under registry_mutex_: for wait_idle
 
+  /// Polls counted against a budget (one counter: the budget is pool-wide and exact).
   std::atomic<std::uint64_t> polls_{0};
+  /// Polls without a budget, counted per thread (by number): one shared counter
+  /// would move its cache line between the workers at every poll.
+  struct alignas(64) PollCount {
+    std::atomic<std::uint64_t> n{0};
+  };
+  std::array<PollCount, 8> poll_counts_;
   std::uint64_t budget_;
   std::atomic<bool> exhausted_{false};
   std::atomic<bool> closed_{false};
