@@ -97,8 +97,11 @@ leg_web() {
 # The wasm engine in Node against the native CLI (needs the native and web legs' builds).
 leg_engine() {
   local out="build/engine-test-output.log" rc=0
+  # Runnable on its own: configures the native tree if no leg did, and rebuilds the
+  # wasm engine when runtime/ or wasm/ changed (web-build.mjs compares a hash).
+  pollscope_configure_leg native || return 1
   pollscope_build build/native pollscope_cli || return 1
-  [[ -f web/public/engine/pollscope-engine.wasm ]] || node scripts/web-build.mjs || return 1
+  node scripts/web-build.mjs --engine-only || return 1
   POLLSCOPE_CLI="$POLLSCOPE_ROOT/build/native/bin/pollscope" \
     node --test --test-reporter=spec tests/engine/ 2>&1 | tee "$out" || rc=$?
   node_test_counts "$out"
