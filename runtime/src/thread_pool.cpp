@@ -1,9 +1,11 @@
 #include "pollscope/thread_pool.hpp"
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "pollscope/detail/shake.hpp"
@@ -20,7 +22,7 @@ constexpr std::size_t kMaxWorkers = 1024;
 class PoolCore final : public ThreadedCore {
  public:
   PoolCore(std::uint32_t workers, const ExecutorOptions& options)
-      : ThreadedCore(options, /*timer_thread_number=*/workers), policy_(workers) {
+      : ThreadedCore(options, /*timer_thread_number=*/workers, /*sole_pollers=*/workers), policy_(workers) {
     for (std::uint32_t w = 0; w < workers; ++w) {
       workers_.push_back(std::make_unique<Worker>(0x5EED0000ull + w));
     }
@@ -36,13 +38,15 @@ class PoolCore final : public ThreadedCore {
   void submit(TaskHeader* task) override {
     const bool from_worker = is_worker_thread();
     const std::uint32_t thread = event_thread();
-    // SCHEDULED before the task is registered: a stall check that sees it in the
-    // registry then sees it scheduled too.
-    task->state.fetch_or(task_state::scheduled, std::memory_order_acq_rel);
-    register_task(task, thread);
+    // No other thread knows the task yet, so a store sets its state (no
+    // read-modify-write); the registry's mutex publishes it. SCHEDULED before the
+    // task is registered: a stall check that sees it in the registry then sees it
+    // scheduled too.
+    task->state.store(task_state::scheduled, std::memory_order_relaxed);
     task->retain();  // the queue's reference
+    register_task(task, thread);
     if (from_worker) {
-      push_local(tls_scope.thread, task, WakeSource::task, tls_scope.polling);
+      push_next(tls_scope.thread, task, WakeSource::task, tls_scope.polling);
     } else {
       push_injection(task, outside_source(), 0);
     }
@@ -71,7 +75,7 @@ class PoolCore final : public ThreadedCore {
       other = task->id;
     }
     if (is_worker_thread() && !tls_scope.firing_timers) {
-      push_local(tls_scope.thread, task, source, other);
+      push_next(tls_scope.thread, task, source, other);
     } else {
       push_injection(task, source, other);
     }
@@ -79,6 +83,17 @@ class PoolCore final : public ThreadedCore {
 
   /// join() from a worker would block the thread that may be needed to finish the task.
   bool single_threaded() const noexcept override { return is_worker_thread(); }
+
+  /// A worker about to block hands its next task over: the LIFO slot's task goes to
+  /// its queue, and an idle worker is woken to steal whatever is queued there.
+  void block_thread(std::chrono::nanoseconds d) override {
+    if (is_worker_thread()) {
+      const std::uint32_t w = tls_scope.thread;
+      if (TaskHeader* t = std::exchange(workers_[w]->lifo, nullptr)) push_local(w, t, WakeSource::task, t->id, false);
+      if (policy_.local_length(w) != 0) notify_work(WakeSource::task, tls_scope.polling);
+    }
+    ThreadedCore::block_thread(d);
+  }
 
   void shutdown() noexcept override {
     stopping_.store(true, std::memory_order_release);
@@ -93,6 +108,9 @@ class PoolCore final : public ThreadedCore {
       close_remaining(kExternalThread);
     }
     for (TaskHeader* t : policy_.close_and_drain()) t->release();
+    for (auto& w : workers_) {
+      if (w->lifo) w->lifo->release();
+    }
     finish_shutdown();
   }
 
@@ -100,15 +118,31 @@ class PoolCore final : public ThreadedCore {
   std::uint32_t outside_thread() const noexcept override { return kExternalThread; }
 
  private:
-  struct Worker {
+  /// Cache-line aligned: the fields after `thread` are written by their worker at
+  /// every poll and must not share a line with another worker's.
+  struct alignas(64) Worker {
     explicit Worker(std::uint64_t seed) : rng(seed) {}
     ThreadParker parker;
     std::thread thread;
     std::uint64_t tick = 0;
     SplitMix64 rng;
     std::vector<TaskHeader*> refused;
+    /// The LIFO slot (owner only, so no synchronisation): the task that the task being
+    /// polled spawned or woke last, polled next (message passing: the receiver runs
+    /// right after the sender, while its data is in this core's cache). Only this
+    /// worker can take it, so it holds a task only until the end of the poll that put
+    /// it there (or until that poll blocks, block_thread); pop() then runs it or moves
+    /// it to the queue. In the trace it belongs to the worker's queue: it enters the
+    /// queue and leaves it ahead of the tasks queued before it.
+    TaskHeader* lifo = nullptr;
+    /// Polls in a row taken from the LIFO slot (at most kLifoLimit).
+    std::uint32_t lifo_run = 0;
   };
   using Policy = WorkStealingPolicy<MultiThreadedSync>;
+  /// Polls in a row from the LIFO slot before the slot's task goes to the back of the
+  /// queue: two tasks waking each other take turns in the slot, and would otherwise
+  /// keep every queued task waiting (those a thief cannot steal).
+  static constexpr std::uint32_t kLifoLimit = 16;
 
   bool is_worker_thread() const noexcept { return on_own_thread() && tls_scope.thread < policy_.workers(); }
   WakeSource outside_source() const noexcept {
@@ -126,15 +160,35 @@ class PoolCore final : public ThreadedCore {
     emit(std::move(e));
   }
 
-  void push_local(std::uint32_t w, TaskHeader* task, WakeSource source, std::uint64_t other) {
+  /// Appends `task` (adopting a reference) to worker `w`'s queue, from worker `w`.
+  /// `traced`: false when the task is already in the worker's queue as far as the
+  /// trace is concerned (it leaves the LIFO slot for the back of the queue).
+  void push_local(std::uint32_t w, TaskHeader* task, WakeSource source, std::uint64_t other, bool traced = true) {
+    const std::uint64_t in_slot = workers_[w]->lifo != nullptr ? 1 : 0;
     std::uint64_t length = 0;
     policy_.push_local(w, task, [&](std::uint64_t queue, std::uint64_t len) {
-      length = len;
-      if (tracing()) trace_queue(EventKind::enqueue, task, queue, len, w);
+      length = len + in_slot;
+      if (traced && tracing()) trace_queue(EventKind::enqueue, task, queue, length, w);
     });
-    // A worker with a single queued task runs it itself; with more, it wakes an idle
+    // A worker with a single task to run runs it itself; with more, it wakes an idle
     // worker to come and steal.
     if (length > 1) notify_work(source, other);
+  }
+
+  /// A task spawned or woken on worker `w` (adopting a reference): into the LIFO slot
+  /// when the task being polled made it runnable; the slot's previous task goes to
+  /// the back of the queue. Otherwise (no poll running: e.g. a close after a poll
+  /// wakes its awaiter) to the back of the queue.
+  void push_next(std::uint32_t w, TaskHeader* task, WakeSource source, std::uint64_t other) {
+    if (tls_scope.polling == 0) {
+      push_local(w, task, source, other);
+      return;
+    }
+    Worker& k = *workers_[w];
+    if (tracing()) {
+      trace_queue(EventKind::enqueue, task, local_queue_of(w), policy_.local_length(w) + 1 + (k.lifo ? 1 : 0), w);
+    }
+    if (TaskHeader* previous = std::exchange(k.lifo, task)) push_local(w, previous, source, other, false);
   }
 
   void push_injection(TaskHeader* task, WakeSource source, std::uint64_t other) {
@@ -172,8 +226,25 @@ class PoolCore final : public ThreadedCore {
     refused.clear();
   }
 
+  /// The next task for worker `w`: the LIFO slot's, unless it has had kLifoLimit
+  /// polls in a row or the injection queue is due (policy_.pop looks there first
+  /// every kInjectionInterval ticks); then that task goes to the back of the queue.
   TaskHeader* pop(std::uint32_t w) {
-    TaskHeader* t = policy_.pop(w, workers_[w]->tick, on_pop(w));
+    Worker& k = *workers_[w];
+    if (TaskHeader* t = std::exchange(k.lifo, nullptr)) {
+      if (k.lifo_run < kLifoLimit && k.tick % Policy::kInjectionInterval != 0) {
+        if (t->try_start_running()) {
+          ++k.lifo_run;
+          if (tracing()) trace_queue(EventKind::dequeue, t, local_queue_of(w), policy_.local_length(w), w);
+          return t;
+        }
+        t->release();  // closed while in the slot
+      } else {
+        push_local(w, t, WakeSource::task, t->id, false);
+      }
+    }
+    k.lifo_run = 0;
+    TaskHeader* t = policy_.pop(w, k.tick, on_pop(w));
     release_refused(w);
     return t;
   }

@@ -23,8 +23,13 @@ std::string error_message(const std::exception_ptr& error) {
 }
 }  // namespace
 
-ThreadedCore::ThreadedCore(const ExecutorOptions& options, std::uint32_t timer_thread_number)
-    : ExecutorCore(on_real_clock(options)), timer_thread_number_(timer_thread_number), budget_(options.max_polls) {
+ThreadedCore::ThreadedCore(const ExecutorOptions& options, std::uint32_t timer_thread_number,
+                           std::uint32_t sole_pollers)
+    : ExecutorCore(on_real_clock(options)),
+      timer_thread_number_(timer_thread_number),
+      sole_pollers_(sole_pollers),
+      poll_counts_(std::make_unique<PollCount[]>(sole_pollers + kSharedPollCounts)),
+      budget_(options.max_polls) {
   serialize_events();
   timers().make_thread_safe();
   (void)now();  // starts the clock before any other thread reads it
@@ -80,11 +85,16 @@ RunReport ThreadedCore::wait_idle() {
 
 bool ThreadedCore::count_poll(std::uint32_t thread) {
   if (budget_ == 0) {
-    poll_counts_[thread % poll_counts_.size()].n.fetch_add(1, std::memory_order_relaxed);
+    if (thread < sole_pollers_) {
+      std::atomic<std::uint64_t>& n = poll_counts_[thread].n;
+      n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    } else {
+      poll_counts_[sole_pollers_ + thread % kSharedPollCounts].n.fetch_add(1, std::memory_order_relaxed);
+    }
     return true;
   }
   const std::uint64_t n = polls_.fetch_add(1, std::memory_order_relaxed);
-  if (budget_ == 0 || n < budget_) return true;
+  if (n < budget_) return true;
   polls_.fetch_sub(1, std::memory_order_relaxed);
   exhaust(thread);
   return false;

@@ -30,6 +30,14 @@ ThreadedCore* make_thread_pool_core(std::uint32_t workers, const ExecutorOptions
 ///
 ///  - spawn from a worker (a task spawning) goes to its local queue, from any other
 ///    thread to the injection queue; likewise wakes (timer wakes: injection queue).
+///  - one thing SimulatedPool does not do: a task spawned or woken by the task a
+///    worker is polling goes to that worker's LIFO slot and is polled next, as in
+///    Tokio (the other end of a channel runs while the message is in the cache), at
+///    most 16 times in a row and not when the injection queue is due; a task the
+///    current poll re-queues (it woke itself: a yield) goes to the back. The slot's
+///    task cannot be stolen, so it moves to the queue when another task takes the
+///    slot and when the poll makes a blocking call (blocking_call). Traces show the
+///    slot as part of the worker's queue (a dequeue that is not the oldest task).
 ///  - a task is never polled by two threads at once; a wake during a poll means
 ///    exactly one more poll; wakers work from any thread.
 ///  - timers run on the real clock (ExecutorOptions::virtual_clock is ignored), fired

@@ -8,6 +8,7 @@ namespace pollscope::engine {
 
 using scenario::ExecutorKind;
 using scenario::OpKind;
+using scenario::ThreadsKind;
 
 namespace {
 
@@ -108,6 +109,9 @@ std::string Engine::caption(std::uint64_t step) const {
     const Frame& f = s.tasks[e.task - 1].stack.back();
     return op_at(f.function, f.line);
   };
+  // The real ThreadPool has a LIFO slot per worker (thread_pool.hpp), which the
+  // simulated one does not model: its queue order is not strictly first in, first out.
+  const bool real_pool = kind == ExecutorKind::thread_pool && scenario().settings.threads == ThreadsKind::real;
   const std::string queue = kind == ExecutorKind::thread_pool
                                 ? (e.other == kInjectionQueue ? "the injection queue"
                                                               : "worker " + std::to_string(e.other - 1) + "'s queue")
@@ -117,9 +121,19 @@ std::string Engine::caption(std::uint64_t step) const {
       return t + " is spawned" + (e.other ? " by " + task_name(static_cast<std::uint32_t>(e.other)) : "") +
              ": it becomes a task of its own and waits for its first poll.";
     case EventKind::enqueue:
+      if (real_pool && e.other != kInjectionQueue) {
+        return t + " joins " + queue + " (" + std::to_string(e.value) +
+               " queued): into the worker's LIFO slot, to run next, if the task being polled made it "
+               "runnable; else at the back.";
+      }
       return t + " joins the back of " + queue + " (" + std::to_string(e.value) +
              " queued); it is polled when it reaches the front.";
-    case EventKind::dequeue: return "The executor takes " + t + " from the front of " + queue + " to poll it.";
+    case EventKind::dequeue:
+      if (real_pool && e.other != kInjectionQueue) {
+        return "The worker takes " + t + " from " + queue +
+               " to poll it: its LIFO slot first (the task its last poll woke or spawned), else the front.";
+      }
+      return "The executor takes " + t + " from the front of " + queue + " to poll it.";
     case EventKind::poll_start:
       return "The executor polls " + t + ": its code runs" + at() + " until an await returns Pending or the task ends.";
     case EventKind::poll_pending: {

@@ -4,12 +4,12 @@
 /// completion and cancellation from any thread, serialised tracing, a timer thread,
 /// a pool-wide poll budget, and the failure of tasks that can never finish (a stall
 /// or an exhausted budget), which their JoinHandles report as a RunError.
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -32,7 +32,9 @@ inline constexpr std::uint32_t kCancelRequested = 1u << 16;
 class ThreadedCore : public ExecutorCore, public TaskScheduler {
  public:
   /// `timer_thread_number`: the `thread` of events on the timer thread.
-  ThreadedCore(const ExecutorOptions& options, std::uint32_t timer_thread_number);
+  /// `sole_pollers`: threads 0 .. sole_pollers - 1 each run on one OS thread for the
+  /// executor's whole life (a pool's workers), so each counts its polls alone.
+  ThreadedCore(const ExecutorOptions& options, std::uint32_t timer_thread_number, std::uint32_t sole_pollers = 0);
 
   TaskId next_task_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
   /// Registers a freshly allocated task (one reference owned by the caller's
@@ -56,7 +58,9 @@ class ThreadedCore : public ExecutorCore, public TaskScheduler {
   /// Polls made so far by every thread.
   std::uint64_t polls() const noexcept {
     std::uint64_t n = polls_.load(std::memory_order_relaxed);
-    for (const PollCount& c : poll_counts_) n += c.n.load(std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < sole_pollers_ + kSharedPollCounts; ++i) {
+      n += poll_counts_[i].n.load(std::memory_order_relaxed);
+    }
     return n;
   }
 
@@ -136,11 +140,17 @@ class ThreadedCore : public ExecutorCore, public TaskScheduler {
   /// Polls counted against a budget (one counter: the budget is pool-wide and exact).
   std::atomic<std::uint64_t> polls_{0};
   /// Polls without a budget, counted per thread (by number): one shared counter
-  /// would move its cache line between the workers at every poll.
+  /// would move its cache line between the workers at every poll. The first
+  /// `sole_pollers_` counters have one writer each, which adds with a load and a
+  /// store (no read-modify-write); the other threads share kSharedPollCounts
+  /// counters (by number modulo kSharedPollCounts) with fetch_add. Relaxed: polls()
+  /// is a statistic, read without ordering against anything else.
   struct alignas(64) PollCount {
     std::atomic<std::uint64_t> n{0};
   };
-  std::array<PollCount, 8> poll_counts_;
+  static constexpr std::uint32_t kSharedPollCounts = 8;
+  std::uint32_t sole_pollers_;
+  std::unique_ptr<PollCount[]> poll_counts_;
   std::uint64_t budget_;
   std::atomic<bool> exhausted_{false};
   std::atomic<bool> closed_{false};

@@ -14,10 +14,12 @@
 ///  - after kSearchRounds fruitless rounds it announces that it will park (it enters
 ///    the parked list), re-checks every queue, and only then parks. New work unparks
 ///    a parked worker only when no worker is searching (the unparked worker counts as
-///    searching from then on). Because the producer publishes the work before it
-///    reads the idle state, and the parking worker publishes its intent before it
-///    re-checks the queues (both with read-modify-writes on one atomic), one of the
-///    two always sees the other: no wakeup is lost.
+///    searching from then on). The producer reads the idle state after it queued the
+///    work; the parking worker announces its intent (a read-modify-write of the idle
+///    state) before it re-checks the queues. Both touch the queue under that queue's
+///    lock, so one of the two critical sections comes first: if the parking worker's,
+///    its announcement happens before the producer's read, which sees it; if the
+///    producer's, the re-check sees the work. No wakeup is lost.
 ///
 /// The queues hold task references; the policy never touches task state. Callbacks
 /// passed to queue operations run while that queue's lock is held (executors trace
@@ -239,9 +241,12 @@ class WorkStealingPolicy {
   /// none when a worker is searching already (it will find the work) or none is
   /// parked. The chosen worker leaves the parked list and counts as searching.
   std::optional<std::uint32_t> worker_to_notify() {
-    // A read-modify-write, not a load: it is ordered after the push that preceded it
-    // and reads the latest idle state (see the header comment).
-    const std::uint64_t s = state_.fetch_add(0, std::memory_order_acq_rel);
+    // A plain load suffices (the queue lock orders it against a parking worker's
+    // announcement, see the header comment); relaxed, because the decision is
+    // re-checked under idle_mutex_ and nothing else is read on its strength. It must
+    // not be a read-modify-write: one on every push would move this cache line
+    // between the workers that are pushing.
+    const std::uint64_t s = state_.load(std::memory_order_relaxed);
     if (searching_of(s) != 0 || parked_of(s) == 0) return std::nullopt;
     Sync::shake();
     std::lock_guard<typename Sync::Mutex> lock(idle_mutex_);
@@ -282,7 +287,9 @@ class WorkStealingPolicy {
   std::uint64_t parked() const noexcept { return parked_of(state_.load(std::memory_order_acquire)); }
 
  private:
-  struct Queue {
+  /// On a cache line of its own: a worker's pushes and pops must not invalidate
+  /// another worker's queue (nor the idle state) in the other core's cache.
+  struct alignas(64) Queue {
     typename Sync::Lock lock;
     std::deque<TaskHeader*> tasks;
     std::vector<TaskHeader*> steal_buffer;  // the owner's scratch space when it steals
@@ -312,7 +319,9 @@ class WorkStealingPolicy {
   std::vector<Queue> locals_;
   Queue injection_;
   bool injection_closed_ = false;  // under injection_.lock
-  typename Sync::template Atomic<std::uint64_t> state_{0};
+  /// Read at every push (worker_to_notify), written only when a worker starts or
+  /// stops searching or parking: on its own line, so that those reads hit the cache.
+  alignas(64) typename Sync::template Atomic<std::uint64_t> state_{0};
   typename Sync::Mutex idle_mutex_;
   std::vector<std::uint32_t> parked_;  // under idle_mutex_
 };
