@@ -172,16 +172,20 @@ void BlockOnDriver::wait_parked() {
       continue;
     }
     if (!clock().is_virtual() && parker_->live_wakers() > 0) {
-      // A waker lives on somewhere (maybe another thread): wait for it.
+      // A waker lives on somewhere (maybe another thread): wait for it, or until the
+      // last one is dropped unwoken (the parker re-reads the count then, see
+      // Parker::outside_wait_): then nothing can wake the future, and it is a stall,
+      // reported without polling the future again.
       if (tracing()) emit(EventKind::park, 0);
-      parker_->park(std::nullopt);
+      const bool notified = parker_->park_while_wakers_alive();
       if (tracing()) {
         Event e;
         e.kind = EventKind::unpark;
         e.source = WakeSource::thread;
         emit(std::move(e));
       }
-      return;
+      if (notified) return;
+      continue;  // no timer can have appeared meanwhile: this reaches the stall below
     }
     // The last waker may have been woken (or woken by ref, then dropped) on another
     // thread since the first check: it notifies before its count drops.

@@ -7,32 +7,22 @@ namespace pollscope {
 namespace detail {
 
 namespace {
-// Owner-thread transitions of a task's state (see LocalCore). Stores are release:
-// other threads read the state (TaskHeader::is_finished, JoinHandle::poll).
+// A task's state is written by the owner thread only (see LocalCore): plain loads and
+// stores. Stores are release: other threads read the state (TaskHeader::is_finished,
+// JoinHandle::poll).
 std::uint32_t load_state(const TaskHeader* t) noexcept { return t->state.load(std::memory_order_acquire); }
 void store_state(TaskHeader* t, std::uint32_t s) noexcept { t->state.store(s, std::memory_order_release); }
 
-/// A wake on the owner thread: true when the task was idle and must be queued now;
-/// false when it is finished, already scheduled, or running (its poller re-queues it).
+/// A wake: true when the task was idle and must be queued now; false when it is
+/// finished, already scheduled, or running (its poller re-queues it).
 bool schedule(TaskHeader* t) noexcept {
-  std::uint32_t s = load_state(t);
-  for (;;) {
-    if (s & (task_state::finished | task_state::scheduled)) return false;
-    if (s & task_state::running) {
-      // Another thread can only set the same bit meanwhile: a store is enough.
-      store_state(t, s | task_state::scheduled);
-      return false;
-    }
-    // Idle: another thread may be waking it right now, and only one of us may queue it.
-    if (t->state.compare_exchange_weak(s, s | task_state::scheduled, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-      return true;
-    }
-  }
+  const std::uint32_t s = load_state(t);
+  if (s & (task_state::finished | task_state::scheduled)) return false;
+  store_state(t, s | task_state::scheduled);
+  return (s & task_state::running) == 0;
 }
 
 /// A dequeue: SCHEDULED -> RUNNING; false when the task was closed while queued.
-/// No other thread writes the state of a SCHEDULED task (their wakes see the bit).
 bool start_running(TaskHeader* t) noexcept {
   const std::uint32_t s = load_state(t);
   if (s & task_state::finished) return false;
@@ -42,13 +32,15 @@ bool start_running(TaskHeader* t) noexcept {
 }  // namespace
 
 LocalCore::LocalCore(const ExecutorOptions& options) : ExecutorCore(options) {
+  bias_to(this);
   traces_wakers.store(tracing(), std::memory_order_relaxed);
 }
 
 void LocalCore::submit(TaskHeader* task) {
   // spawn() hands over a task that no other thread can see yet: plain stores add the
-  // registry's reference to the caller's (its JoinHandle's) and make it SCHEDULED.
-  task->counts.store(2 * TaskHeader::kRef, std::memory_order_relaxed);
+  // registry's reference to the caller's (its JoinHandle's), bias its counts to this
+  // thread and make it SCHEDULED.
+  task->bias(2);
   task->state.store(task_state::scheduled, std::memory_order_relaxed);
   live_.push_back(task);
   if (tracing()) trace(EventKind::spawn, task->id, 0, WakeSource::none, tls_scope.core == this ? tls_scope.polling : 0);
@@ -98,13 +90,21 @@ void LocalCore::wake(TaskHeader* task, EventKind how) {
 void LocalCore::wake_remote(TaskHeader* task, EventKind how) {
   std::lock_guard<std::mutex> lock(remote_mutex_);
   if (closed_) return;
-  const bool enqueue = task->try_schedule();
-  if (!enqueue && !tracing()) return;
+  if (!tracing()) {
+    // Only the trace needs every wake: one waiting entry schedules the task.
+    if (task->remote_wake_queued || task->is_finished()) return;
+  }
+  task->remote_wake_queued = true;
   std::uint64_t other = 0;
   task->retain();
-  remote_.push_back(RemoteWake{task, how, classify_wake(task->id, other), enqueue});
+  remote_.push_back(RemoteWake{task, how, classify_wake(task->id, other)});
   remote_pending_.store(true, std::memory_order_release);
   remote_cv_.notify_one();
+}
+
+bool LocalCore::remote_wake_queued(const TaskHeader* task) {
+  std::lock_guard<std::mutex> lock(remote_mutex_);
+  return task->remote_wake_queued;
 }
 
 void LocalCore::drain_remote() {
@@ -112,13 +112,16 @@ void LocalCore::drain_remote() {
   {
     std::lock_guard<std::mutex> lock(remote_mutex_);
     wakes.swap(remote_);
+    for (const RemoteWake& w : wakes) w.task->remote_wake_queued = false;
     remote_pending_.store(false, std::memory_order_relaxed);
   }
   for (const RemoteWake& w : wakes) {
+    // A task woken during its last poll is SCHEDULED already (poll_task re-queued it).
+    const bool enqueue = schedule(w.task);
     if (tracing()) {
       trace(w.how, w.task->id, 0, w.source, 0, w.source == WakeSource::thread ? kExternalThread : 0);
     }
-    if (w.enqueue) push(w.task);
+    if (enqueue) push(w.task);
     w.task->release();  // the wake's own reference (the registry's backs the entry)
   }
 }
@@ -151,7 +154,7 @@ RunReport LocalCore::run(TaskHeader* target) {
       }
       TaskHeader* task = queue_.pop_front();
       if (!start_running(task)) {
-        task->release();  // closed while it was queued: the entry owned the reference
+        task->fold_and_release();  // closed while it was queued: the entry owned the reference
         continue;
       }
       if (tracing()) trace(EventKind::dequeue, task->id, queue_.size());
@@ -170,7 +173,7 @@ RunReport LocalCore::run(TaskHeader* target) {
       continue;
     }
     if (!clock().is_virtual() && wakers_alive_outside()) {
-      wait_for_remote(std::nullopt);
+      wait_for_outside_wakers();
       continue;
     }
     // A waker may have fired on another thread since the top of the loop, and been
@@ -202,39 +205,34 @@ void LocalCore::poll_task(TaskHeader* task) {
   tls_scope.polling = 0;
   if (tracing()) trace(EventKind::poll_pending, task->id, 0, tls_scope.woke_self ? WakeSource::self : WakeSource::none);
   std::uint32_t s = load_state(task);
+  // Woken from another thread during the poll: re-queued now, like a wake of its own
+  // (run() traces that wake when it takes it from remote_, and finds it SCHEDULED).
+  if (!(s & task_state::scheduled) && remote_pending_.load(std::memory_order_acquire) && remote_wake_queued(task)) {
+    s |= task_state::scheduled;
+  }
   if (s & task_state::closed) {
-    // Aborted during its own poll. Nobody else writes a finished task's state.
+    // Aborted during its own poll.
     store_state(task, s & ~(task_state::running | task_state::scheduled));
     close(task, /*destroy_future=*/true);
     return;
   }
-  if (s & task_state::scheduled) {
-    // Woken during the poll: exactly one more poll. With SCHEDULED set, no other
-    // thread writes the state.
-    store_state(task, s & ~task_state::running);
-    push(task);
-    return;
-  }
-  // Another thread may wake it right now: clear RUNNING with a compare-exchange.
-  while (!task->state.compare_exchange_weak(s, s & ~task_state::running, std::memory_order_acq_rel,
-                                            std::memory_order_acquire)) {
-  }
-  if (s & task_state::scheduled) push(task);  // that wake came just before the exchange
+  // Woken during the poll: exactly one more poll.
+  store_state(task, s & ~task_state::running);
+  if (s & task_state::scheduled) push(task);
 }
 
 void LocalCore::complete(TaskHeader* task) {
   std::optional<Waker> awaiter;
   {
     std::lock_guard<SpinLock> lock(task->lock);
-    // An abort during this last poll loses: the output stands. A store is enough: a
-    // wake from another thread could only set SCHEDULED, which COMPLETED clears anyway.
+    // An abort during this last poll loses: the output stands.
     store_state(task, (load_state(task) & ~(task_state::running | task_state::scheduled | task_state::closed)) |
                           task_state::completed);
     awaiter.swap(task->awaiter);
   }
   if (tracing()) trace_completion(task);
   live_.remove(task);
-  task->release();  // the registry's reference, which backed this poll
+  task->fold_and_release();  // the registry's reference, which backed this poll
   if (awaiter) std::move(*awaiter).wake();
 }
 
@@ -265,17 +263,15 @@ void LocalCore::close(TaskHeader* task, bool destroy_future) {
   }
   if (tracing()) trace(EventKind::abort, task->id);
   live_.remove(task);
-  // An entry still pending (queued, or a wake from another thread not yet picked up)
-  // keeps the registry's reference until it is popped.
-  if (!(load_state(task) & task_state::scheduled)) task->release();
+  // A queue entry still pending keeps the registry's reference until it is popped.
+  if (!(load_state(task) & task_state::scheduled)) task->fold_and_release();
   if (awaiter) std::move(*awaiter).wake();
 }
 
 void LocalCore::abort(TaskHeader* task) {
-  std::uint32_t s = task->state.load(std::memory_order_acquire);
-  do {
-    if (s & task_state::finished) return;
-  } while (!task->state.compare_exchange_weak(s, s | task_state::closed, std::memory_order_acq_rel));
+  const std::uint32_t s = load_state(task);
+  if (s & task_state::finished) return;
+  store_state(task, s | task_state::closed);
   if (s & task_state::running) return;  // poll_task closes it when the poll returns
   task->retain();  // keep the cell alive while its future is destroyed
   close(task, /*destroy_future=*/true);
@@ -324,30 +320,88 @@ void LocalCore::wait_for_remote(std::optional<std::chrono::nanoseconds> deadline
   }
 }
 
-void LocalCore::shutdown() noexcept {
-  ScopeGuard scope(ThreadScope{this, 0, 0, false, false});
-  shut_down_ = true;
-  // Destroying a future runs arbitrary destructors (which may drop wakers, handles,
-  // even abort other tasks), so take the tasks one at a time from the front.
-  while (!live_.empty()) {
-    TaskHeader* task = live_.front();
-    task->state.fetch_or(task_state::closed, std::memory_order_acq_rel);
-    task->retain();
-    close(task, /*destroy_future=*/true);
-    task->release();
-  }
-  // Every task is closed now: each pending entry owns its task's registry reference.
-  while (!queue_.empty()) queue_.pop_front()->release();
-  timers().clear();
-  std::vector<RemoteWake> wakes;
+void LocalCore::outside_wakers_gone() noexcept {
+  // Called under the registry lock of begin_outside_wait (never under remote_mutex_).
   {
     std::lock_guard<std::mutex> lock(remote_mutex_);
-    closed_ = true;
-    wakes.swap(remote_);
+    outside_gone_ = true;
   }
-  for (const RemoteWake& w : wakes) w.task->release(w.enqueue ? 2 : 1);
-  traces_wakers.store(false, std::memory_order_relaxed);
-  detach_tracer();
+  remote_cv_.notify_one();
+}
+
+void LocalCore::wait_for_outside_wakers() {
+  // Like wait_for_remote(no deadline), but it also ends when the last waker alive
+  // outside is dropped unwoken (then nothing can wake a task: run() reports the stall
+  // without polling again). Dropping threads see a task's true live-waker count in
+  // their RMW's result only without an owner's part: flush it first (this thread
+  // counts nothing while it sleeps). Then register, THEN re-read the counts: the
+  // handshake of begin_outside_wait (task.hpp) guarantees that a drop the re-read
+  // misses notifies us (outside_wakers_gone).
+  live_.for_each([](TaskHeader* t) { t->flush_owner_counts(); });
+  begin_outside_wait(this);
+  if (!wakers_alive_outside()) {
+    // Gone since run()'s check (a remote wake then is in remote_, which run() checks).
+    end_outside_wait(this);
+    return;
+  }
+  if (tracing()) emit(EventKind::park, 0);
+  {
+    std::unique_lock<std::mutex> lock(remote_mutex_);
+    for (;;) {
+      remote_cv_.wait(lock, [&] { return remote_pending_.load(std::memory_order_relaxed) || outside_gone_; });
+      if (remote_pending_.load(std::memory_order_relaxed)) break;
+      outside_gone_ = false;
+      // Re-check outside the lock (wakers_alive_outside takes the tasks' locks): a drop
+      // of one task's last waker may leave others alive. Untraced, so a re-check that
+      // finds wakers alive leaves no trace.
+      lock.unlock();
+      const bool alive = wakers_alive_outside();
+      lock.lock();
+      if (!alive) break;
+    }
+  }
+  end_outside_wait(this);
+  {
+    // A notification that raced end_outside_wait is stale now.
+    std::lock_guard<std::mutex> lock(remote_mutex_);
+    outside_gone_ = false;
+  }
+  if (tracing()) {
+    Event e;
+    e.kind = EventKind::unpark;
+    e.source = WakeSource::thread;
+    emit(std::move(e));
+  }
+}
+
+void LocalCore::shutdown() noexcept {
+  {
+    ScopeGuard scope(ThreadScope{this, 0, 0, false, false});
+    shut_down_ = true;
+    // Destroying a future runs arbitrary destructors (which may drop wakers, handles,
+    // even abort other tasks), so take the tasks one at a time from the front.
+    while (!live_.empty()) {
+      TaskHeader* task = live_.front();
+      store_state(task, load_state(task) | task_state::closed);
+      task->retain();
+      close(task, /*destroy_future=*/true);
+      task->release();
+    }
+    // Every task is closed now: each pending entry owns its task's registry reference.
+    while (!queue_.empty()) queue_.pop_front()->fold_and_release();
+    timers().clear();
+    std::vector<RemoteWake> wakes;
+    {
+      std::lock_guard<std::mutex> lock(remote_mutex_);
+      closed_ = true;
+      wakes.swap(remote_);
+    }
+    for (const RemoteWake& w : wakes) w.task->release();
+    traces_wakers.store(false, std::memory_order_relaxed);
+    detach_tracer();
+  }
+  // Outside the scope: nothing counts on the owner's side any more.
+  unbias();
 }
 
 }  // namespace detail

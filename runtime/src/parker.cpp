@@ -93,6 +93,34 @@ bool Parker::park(std::optional<std::chrono::steady_clock::time_point> deadline)
   }
 }
 
+bool Parker::park_while_wakers_alive() {
+  if (take_notification()) return true;
+  outside_wait_.store(true, std::memory_order_seq_cst);
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::uint32_t expected = empty;
+  bool woken = false;
+  if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acq_rel)) {
+    state_.store(empty, std::memory_order_release);  // it was NOTIFIED meanwhile
+    woken = true;
+  } else {
+    for (;;) {
+      expected = Parker::notified;
+      if (state_.compare_exchange_strong(expected, empty, std::memory_order_acq_rel)) {
+        woken = true;
+        break;
+      }
+      if (live_wakers() == 0) {
+        // No waker left to notify it: stop waiting, unless a notification landed just now.
+        woken = state_.exchange(empty, std::memory_order_acq_rel) == Parker::notified;
+        break;
+      }
+      cv_.wait(lock);
+    }
+  }
+  outside_wait_.store(false, std::memory_order_relaxed);
+  return woken;
+}
+
 RawWaker Parker::clone(const void* data) {
   Parker* p = self(data);
   p->retain();
@@ -119,7 +147,13 @@ void Parker::wake_by_ref(const void* data) {
 
 void Parker::drop(const void* data) {
   Parker* p = self(data);
-  const std::uint32_t live = p->wakers_.fetch_sub(1, std::memory_order_release) - 1;
+  // seq_cst, and the flag read after it only when no waker is left: the handshake
+  // described at outside_wait_ (block_on parked for a waker that will never wake it).
+  const std::uint32_t live = p->wakers_.fetch_sub(1, std::memory_order_seq_cst) - 1;
+  if (live == 0 && p->outside_wait_.load(std::memory_order_seq_cst)) [[unlikely]] {
+    { std::lock_guard<std::mutex> lock(p->mutex_); }
+    p->cv_.notify_one();
+  }
   trace_waker(p, EventKind::waker_drop, live);
   p->release();
 }

@@ -1,10 +1,51 @@
 #include "pollscope/detail/task.hpp"
 
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
 namespace pollscope::detail {
 
 namespace {
 TaskHeader* header(const void* data) { return static_cast<TaskHeader*>(const_cast<void*>(data)); }
+
+/// The schedulers whose executors wait for outside wakers (one entry per waiting
+/// thread), see begin_outside_wait in task.hpp. Leaked on purpose: a waker may be
+/// dropped during static destruction.
+struct OutsideWaits {
+  std::mutex mutex;
+  std::vector<TaskScheduler*> waiting;
+};
+OutsideWaits& outside_waits() {
+  static auto* waits = new OutsideWaits;
+  return *waits;
+}
 }  // namespace
+
+void begin_outside_wait(TaskScheduler* scheduler) {
+  OutsideWaits& w = outside_waits();
+  std::lock_guard<std::mutex> lock(w.mutex);
+  w.waiting.push_back(scheduler);
+  // seq_cst, and before the caller re-reads the counts: see task.hpp.
+  g_outside_waits.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void end_outside_wait(TaskScheduler* scheduler) noexcept {
+  OutsideWaits& w = outside_waits();
+  std::lock_guard<std::mutex> lock(w.mutex);
+  auto it = std::find(w.waiting.begin(), w.waiting.end(), scheduler);
+  if (it == w.waiting.end()) return;
+  w.waiting.erase(it);
+  g_outside_waits.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void outside_waker_gone(const TaskScheduler* scheduler) noexcept {
+  OutsideWaits& w = outside_waits();
+  std::lock_guard<std::mutex> lock(w.mutex);
+  // Registered means alive: its executor unregisters under this lock before it goes on.
+  auto it = std::find(w.waiting.begin(), w.waiting.end(), scheduler);
+  if (it != w.waiting.end()) (*it)->outside_wakers_gone();
+}
 
 RawWaker task_waker_clone(const void* data) {
   TaskHeader* t = header(data);
@@ -32,7 +73,7 @@ void task_waker_wake_by_ref(const void* data) {
 void task_waker_drop(const void* data) {
   TaskHeader* t = header(data);
   if (!t->scheduler->traces_wakers.load(std::memory_order_relaxed)) {
-    t->drop_waker();
+    t->drop_unwoken_waker();
     return;
   }
   // Traced: the event needs the cell, so the waker's reference goes after it.

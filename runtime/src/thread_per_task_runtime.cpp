@@ -79,6 +79,13 @@ class ThreadPerTaskCore final : public ThreadedCore {
 
   bool single_threaded() const noexcept override { return false; }
 
+  void outside_wakers_gone() noexcept override {
+    // Under the registry lock of begin_outside_wait: every thread registered there
+    // re-checks its own task (the dropper cannot tell which task it was any more).
+    std::lock_guard<std::mutex> lock(outside_mutex_);
+    for (Slot* slot : outside_waiting_) slot->parker.poke();
+  }
+
   void shutdown() noexcept override {
     {
       std::lock_guard<std::mutex> lock(threads_mutex_);
@@ -148,6 +155,22 @@ class ThreadPerTaskCore final : public ThreadedCore {
     if (slot) slot->parker.unpark(source, other);
   }
 
+  void begin_waiting_outside(Slot* slot) {
+    {
+      std::lock_guard<std::mutex> lock(outside_mutex_);
+      outside_waiting_.push_back(slot);
+    }
+    begin_outside_wait(this);
+  }
+  void end_waiting_outside(Slot* slot) {
+    end_outside_wait(this);  // no poke after this
+    {
+      std::lock_guard<std::mutex> lock(outside_mutex_);
+      std::erase(outside_waiting_, slot);
+    }
+    slot->parker.clear_poke();
+  }
+
   void thread_main(TaskHeader* task, Slot* slot) {
     const auto i = static_cast<std::uint32_t>(task->id);
     {
@@ -165,12 +188,21 @@ class ThreadPerTaskCore final : public ThreadedCore {
         if (after == AfterPoll::closed) break;
         if (after == AfterPoll::rescheduled) continue;  // woke itself: poll again, no park
         // Wakers first, then the state: a wake in flight is seen by one of the two.
-        if (task->live_wakers() == 0 &&
-            (task->state.load(std::memory_order_acquire) & task_state::scheduled) == 0) {
+        auto stuck = [&] {
+          return task->live_wakers() == 0 &&
+                 (task->state.load(std::memory_order_acquire) & task_state::scheduled) == 0;
+        };
+        // Registered for outside waker drops BEFORE the check (the handshake of
+        // begin_outside_wait, task.hpp; live_wakers() reads seq_cst): a last waker
+        // dropped unwoken after the check pokes the parker, and the thread re-checks
+        // instead of sleeping forever (stall reported without another poll).
+        begin_waiting_outside(slot);
+        if (stuck()) {
+          end_waiting_outside(slot);
           stall_one(task, i);  // nothing can ever wake it
           break;
         }
-        slot->parker.park(
+        const bool unparked = slot->parker.park_or_recheck(
             [&] {
               if (tracing()) emit(EventKind::park, 0, 0, i);
             },
@@ -183,7 +215,13 @@ class ThreadPerTaskCore final : public ThreadedCore {
                 e.thread = i;
                 emit(std::move(e));
               }
-            });
+            },
+            stuck);
+        end_waiting_outside(slot);
+        if (!unparked) {
+          stall_one(task, i);
+          break;
+        }
       }
     }
     task->release();  // the thread's reference
@@ -195,6 +233,10 @@ class ThreadPerTaskCore final : public ThreadedCore {
   std::vector<std::unique_ptr<Slot>> slots_;  // index: task id; under threads_mutex_
   std::vector<std::thread> finished_;         // threads that ended, to join
   bool closing_ = false;                      // under threads_mutex_
+  // Task threads waiting for wakers alive outside (see begin_waiting_outside). Lock
+  // order: the registry lock of begin_outside_wait, then this one, then a parker's.
+  std::mutex outside_mutex_;
+  std::vector<Slot*> outside_waiting_;
 };
 
 }  // namespace

@@ -124,6 +124,8 @@ class PoolCore final : public ThreadedCore {
     explicit Worker(std::uint64_t seed) : rng(seed) {}
     ThreadParker parker;
     std::thread thread;
+    /// Set while it waits for wakers alive outside the pool (see begin_waiting_outside).
+    std::atomic<bool> waiting_outside{false};
     std::uint64_t tick = 0;
     SplitMix64 rng;
     std::vector<TaskHeader*> refused;
@@ -340,21 +342,35 @@ class PoolCore final : public ThreadedCore {
       }
       // The last one to park checks for a stall (stuck tasks are failed; then it
       // parks as usual: nothing is queued).
-      if (all_parked) check_stall(w);
-      k.parker.park(
-          [&] {
-            if (tracing()) emit(EventKind::park, 0, 0, w);
-          },
-          [&](WakeSource source, std::uint64_t other) {
-            if (tracing()) {
-              Event e;
-              e.kind = EventKind::unpark;
-              e.source = source;
-              e.other = other;
-              e.thread = w;
-              emit(std::move(e));
-            }
-          });
+      auto on_park = [&] {
+        if (tracing()) emit(EventKind::park, 0, 0, w);
+      };
+      auto on_unpark = [&](WakeSource source, std::uint64_t other) {
+        if (tracing()) {
+          Event e;
+          e.kind = EventKind::unpark;
+          e.source = source;
+          e.other = other;
+          e.thread = w;
+          emit(std::move(e));
+        }
+      };
+      if (all_parked) {
+        // Registered for outside waker drops BEFORE the check (the handshake of
+        // begin_outside_wait, task.hpp; the check reads the counts seq_cst): when a
+        // waker alive outside keeps the pool from stalling and is then dropped
+        // unwoken, the drop pokes this worker, which runs the check again (untraced
+        // unless it stalls) instead of sleeping on forever. No poll is added.
+        begin_waiting_outside(w);
+        checked_stall(w);
+        k.parker.park_or_recheck(on_park, on_unpark, [&] {
+          checked_stall(w);
+          return false;  // stuck tasks are failed now; sleep on until new work comes
+        });
+        end_waiting_outside(w);
+      } else {
+        k.parker.park(on_park, on_unpark);
+      }
       // Unparked by new work (the notifier counted it as searching), or by a stale
       // notification while it was still in the parked list: leave it, as a searcher.
       policy_.cancel_park(w);
@@ -363,7 +379,33 @@ class PoolCore final : public ThreadedCore {
     if (searching) policy_.stop_searching();
   }
 
+  void outside_wakers_gone() noexcept override {
+    // Under the registry lock of begin_outside_wait: wake the workers registered
+    // there (the dropper cannot tell which task it was any more) to re-check.
+    for (auto& k : workers_) {
+      if (k->waiting_outside.load(std::memory_order_relaxed)) k->parker.poke();
+    }
+  }
+  void begin_waiting_outside(std::uint32_t w) {
+    // Set before registering, cleared after unregistering: outside_wakers_gone, which
+    // runs under the registry lock, sees it whenever this worker is registered.
+    workers_[w]->waiting_outside.store(true, std::memory_order_relaxed);
+    begin_outside_wait(this);
+  }
+  void end_waiting_outside(std::uint32_t w) {
+    end_outside_wait(this);  // no poke after this
+    workers_[w]->waiting_outside.store(false, std::memory_order_relaxed);
+    workers_[w]->parker.clear_poke();
+  }
+  /// check_stall, one at a time: a poked worker may re-check while another worker,
+  /// the last to park, checks, and each would fail (and report) the same stuck tasks.
+  void checked_stall(std::uint32_t w) {
+    std::lock_guard<std::mutex> lock(stall_check_mutex_);
+    check_stall(w);
+  }
+
   Policy policy_;
+  std::mutex stall_check_mutex_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopping_{false};
 };

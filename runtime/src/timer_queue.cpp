@@ -50,7 +50,7 @@ void TimerQueue::cancel(TimerEntry& entry) {
   }
 }
 
-bool TimerQueue::empty() const noexcept {
+bool TimerQueue::empty_locked() const noexcept {
   auto lock = guard();
   return entries_.empty();
 }

@@ -733,3 +733,559 @@ TEST_CASE("LocalExecutor::block_on rethrows the future's exception", "[local_exe
                          Catch::Matchers::Message("bad input"));
   REQUIRE(report_text(ex.run()) == "completed, 0 polls, stuck {}");
 }
+
+// --- the task state machine, step by step ---------------------------------------------
+// Each test drives one transition of a task's state (detail/task.hpp) on a
+// LocalExecutor, mostly one poll per run() (max_polls = 1), and asserts the state bits
+// and both halves of the counts after every step. References: the handle's, the
+// registry's (which also backs the queue entry and each poll), one per live Waker, and
+// one per wake from outside run() not yet picked up. The table in
+// docs/hardening-notes.md maps each transition to its test.
+
+namespace {
+
+using pollscope::TaskAborted;
+using pollscope::detail::TaskHeader;
+using pollscope_test::counts_text;
+using pollscope_test::CountingWaker;
+using pollscope_test::state_text;
+using pollscope_test::Steps;
+using pollscope_test::task_of;
+using pollscope_test::WakerCalls;
+
+ExecutorOptions one_poll_per_run() {
+  ExecutorOptions options;
+  options.virtual_clock = true;
+  options.max_polls = 1;
+  return options;
+}
+
+Poll<int> stays_pending(Context&) { return pollscope::pending; }
+
+/// "<state>; <counts>" of a task.
+std::string snapshot(const TaskHeader* t) { return state_text(t) + "; " + counts_text(t); }
+
+}  // namespace
+
+TEST_CASE("A spawned LocalExecutor task is SCHEDULED with two references, its handle's and the registry's, and "
+          "no live waker",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> first = ex.spawn(Steps(futures, {[](Context&) -> Poll<int> { return pollscope::ready(1); }}));
+  JoinHandle<int> second = ex.spawn(Steps(futures, {[](Context&) -> Poll<int> { return pollscope::ready(2); }}));
+  REQUIRE(snapshot(task_of(first)) == "SCHEDULED; refs 2, wakers 0");
+  REQUIRE(snapshot(task_of(second)) == "SCHEDULED; refs 2, wakers 0");
+  REQUIRE(task_of(first)->id == 1);
+  REQUIRE(task_of(second)->id == 2);
+  REQUIRE(futures.live() == 2);
+
+  REQUIRE(report_text(ex.run()) == "budget exhausted, 1 polls, stuck {}");  // FIFO: the first one
+  REQUIRE(snapshot(task_of(first)) == "COMPLETED; refs 1, wakers 0");
+  REQUIRE(snapshot(task_of(second)) == "SCHEDULED; refs 2, wakers 0");
+}
+
+TEST_CASE("A dequeued task is RUNNING during its poll with the lent waker uncounted; a Pending poll nobody woke "
+          "leaves it idle and out of the queue",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  std::string in_poll;
+  TaskHeader* t = nullptr;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                      in_poll = snapshot(t) + "; live " +
+                                                                std::to_string(t->live_wakers()) + "; lent " +
+                                                                (cx.waker().as_raw().data == t ? "yes" : "no");
+                                                      return pollscope::pending;
+                                                    }}));
+  t = task_of(handle);
+
+  REQUIRE(report_text(ex.run()) == "stalled, 1 polls, stuck {1}");
+  REQUIRE(in_poll == "RUNNING; refs 2, wakers 0; live 0; lent yes");
+  REQUIRE(snapshot(t) == "idle; refs 2, wakers 0");
+  REQUIRE(report_text(ex.run()) == "stalled, 0 polls, stuck {1}");  // not queued: not polled
+  REQUIRE(snapshot(t) == "idle; refs 2, wakers 0");
+  REQUIRE(futures.live() == 1);
+}
+
+TEST_CASE("A wake of an idle task inside run() sets SCHEDULED and queues it; a second wake of the SCHEDULED task "
+          "changes nothing, and it is polled exactly once",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  TaskHeader* waiting = nullptr;
+  Lines seen;
+  int waiting_polls = 0;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> first = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                     ++waiting_polls;
+                                                     kept.emplace(cx.waker());
+                                                     return pollscope::pending;
+                                                   },
+                                                   [&](Context&) -> Poll<int> {
+                                                     ++waiting_polls;
+                                                     return pollscope::ready(1);
+                                                   }}));
+  JoinHandle<int> second = ex.spawn(Steps(futures, {[&](Context&) -> Poll<int> {
+                                                      kept->wake_by_ref();
+                                                      seen.push_back(snapshot(waiting));
+                                                      kept->wake_by_ref();
+                                                      seen.push_back(snapshot(waiting));
+                                                      return pollscope::ready(2);
+                                                    }}));
+  waiting = task_of(first);
+
+  REQUIRE(report_text(ex.run()) == "budget exhausted, 1 polls, stuck {}");
+  REQUIRE(snapshot(waiting) == "idle; refs 3, wakers 1");  // handle, registry, kept waker
+  REQUIRE(report_text(ex.run()) == "budget exhausted, 1 polls, stuck {}");
+  REQUIRE(seen == Lines{"SCHEDULED; refs 3, wakers 1", "SCHEDULED; refs 3, wakers 1"});
+  REQUIRE(snapshot(waiting) == "SCHEDULED; refs 3, wakers 1");
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(waiting_polls == 2);
+  // Queued twice, the second entry would have dropped a reference it does not own.
+  REQUIRE(snapshot(waiting) == "COMPLETED; refs 2, wakers 1");
+  kept.reset();
+  REQUIRE(snapshot(waiting) == "COMPLETED; refs 1, wakers 0");
+  REQUIRE(take_output(first) == 1);
+}
+
+TEST_CASE("A wake of an idle task from outside run() leaves its state to run(): it holds a reference of its "
+          "own until the next run() makes the task SCHEDULED and queues it",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                      kept.emplace(cx.waker());
+                                                      return pollscope::pending;
+                                                    },
+                                                    [](Context&) -> Poll<int> { return pollscope::ready(3); }}));
+  TaskHeader* t = task_of(handle);
+  REQUIRE(report_text(ex.run()) == "stalled, 1 polls, stuck {1}");
+  REQUIRE(snapshot(t) == "idle; refs 3, wakers 1");
+
+  SECTION("by wake_by_ref") {
+    kept->wake_by_ref();
+    REQUIRE(snapshot(t) == "idle; refs 4, wakers 1");  // + the pending wake's reference
+    kept->wake_by_ref();                                // already pending: nothing
+    REQUIRE(snapshot(t) == "idle; refs 4, wakers 1");
+    REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+    REQUIRE(snapshot(t) == "COMPLETED; refs 2, wakers 1");
+  }
+  SECTION("by wake, which consumes the waker") {
+    std::move(*kept).wake();
+    REQUIRE(snapshot(t) == "idle; refs 3, wakers 0");
+    REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+    REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+  }
+  REQUIRE(take_output(handle) == 3);
+}
+
+TEST_CASE("A wake of a running task sets SCHEDULED and the task is polled exactly once more",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  TaskHeader* t = nullptr;
+  Lines seen;
+  int polls = 0;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                      ++polls;
+                                                      cx.waker().wake_by_ref();
+                                                      seen.push_back(snapshot(t));
+                                                      cx.waker().wake_by_ref();
+                                                      seen.push_back(snapshot(t));
+                                                      Waker clone = cx.waker();
+                                                      seen.push_back(snapshot(t));
+                                                      std::move(clone).wake();
+                                                      seen.push_back(snapshot(t));
+                                                      return pollscope::pending;
+                                                    },
+                                                    [&](Context&) -> Poll<int> {
+                                                      ++polls;
+                                                      seen.push_back(snapshot(t));
+                                                      return pollscope::ready(4);
+                                                    }}));
+  t = task_of(handle);
+
+  REQUIRE(report_text(ex.run()) == "budget exhausted, 1 polls, stuck {}");
+  REQUIRE(seen == Lines{
+                      "SCHEDULED|RUNNING; refs 2, wakers 0",
+                      "SCHEDULED|RUNNING; refs 2, wakers 0",
+                      "SCHEDULED|RUNNING; refs 3, wakers 1",
+                      "SCHEDULED|RUNNING; refs 2, wakers 0",
+                  });
+  REQUIRE(snapshot(t) == "SCHEDULED; refs 2, wakers 0");  // re-queued once by its poller
+  seen.clear();
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(seen == Lines{"RUNNING; refs 2, wakers 0"});
+  REQUIRE(polls == 2);
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+  REQUIRE(report_text(ex.run()) == "completed, 0 polls, stuck {}");
+}
+
+TEST_CASE("A Ready poll makes the task COMPLETED, wakes its awaiter, drops the registry's reference and destroys "
+          "the future; taking the output drops the handle's",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                      kept.emplace(cx.waker());
+                                                      return pollscope::ready(7);
+                                                    }}));
+  TaskHeader* t = task_of(handle);
+  CountingWaker awaiter;
+  const Waker awaiter_waker = awaiter.waker();
+  Context awaiter_cx(awaiter_waker);
+  REQUIRE(handle.poll(awaiter_cx).is_pending());
+  REQUIRE(awaiter.calls() == WakerCalls{1, 0, 0, 0});
+
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(snapshot(t) == "COMPLETED; refs 2, wakers 1");  // the handle's and the kept waker's
+  REQUIRE(futures.drops() == 1);
+  REQUIRE(awaiter.calls() == WakerCalls{1, 1, 0, 0});  // the stored clone, consumed by wake()
+  REQUIRE(handle.is_finished());
+
+  REQUIRE(handle.poll(awaiter_cx).value() == 7);
+  REQUIRE(task_of(handle) == nullptr);
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 1");  // only the kept waker holds the cell
+  REQUIRE(handle.is_finished());
+  REQUIRE(awaiter.calls() == WakerCalls{1, 1, 0, 0});
+  kept.reset();  // frees the cell (ASan checks)
+}
+
+TEST_CASE("A poll that throws makes the task COMPLETED with the exception stored, which awaiting rethrows",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(
+      Steps(futures, {[](Context&) -> Poll<int> { throw std::invalid_argument("step failed"); }}));
+  TaskHeader* t = task_of(handle);
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+  REQUIRE(futures.drops() == 1);
+  auto* cell = static_cast<pollscope::detail::TaskOutput<int>*>(t);
+  REQUIRE_FALSE(cell->output.has_value());
+  REQUIRE(cell->error != nullptr);
+  REQUIRE_THROWS_MATCHES(take_output(handle), std::invalid_argument, Catch::Matchers::Message("step failed"));
+}
+
+TEST_CASE("A wake of a COMPLETED task, from inside or outside run(), changes neither its state nor its counts",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> done = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                    kept.emplace(cx.waker());
+                                                    return pollscope::ready(1);
+                                                  }}));
+  TaskHeader* t = task_of(done);
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(snapshot(t) == "COMPLETED; refs 2, wakers 1");
+
+  kept->wake_by_ref();  // outside run()
+  REQUIRE(snapshot(t) == "COMPLETED; refs 2, wakers 1");
+  std::string inside;
+  JoinHandle<int> waker_task = ex.spawn(Steps(futures, {[&](Context&) -> Poll<int> {
+                                                          kept->wake_by_ref();  // inside run()
+                                                          inside = snapshot(t);
+                                                          return pollscope::ready(2);
+                                                        }}));
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(inside == "COMPLETED; refs 2, wakers 1");
+  std::move(*kept).wake();  // only the waker's own reference goes
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+  REQUIRE(report_text(ex.run()) == "completed, 0 polls, stuck {}");
+  REQUIRE(take_output(done) == 1);
+}
+
+TEST_CASE("abort() of an idle task makes it CLOSED, destroys its future, wakes its awaiter and drops the "
+          "registry's reference before it returns; later wakes change nothing",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                      kept.emplace(cx.waker());
+                                                      return pollscope::pending;
+                                                    }}));
+  TaskHeader* t = task_of(handle);
+  REQUIRE(report_text(ex.run()) == "stalled, 1 polls, stuck {1}");
+  CountingWaker awaiter;
+  const Waker awaiter_waker = awaiter.waker();
+  Context awaiter_cx(awaiter_waker);
+  REQUIRE(handle.poll(awaiter_cx).is_pending());
+  REQUIRE(snapshot(t) == "idle; refs 3, wakers 1");
+
+  handle.abort();
+  REQUIRE(snapshot(t) == "CLOSED; refs 2, wakers 1");
+  REQUIRE(futures.drops() == 1);
+  REQUIRE(awaiter.calls() == WakerCalls{1, 1, 0, 0});
+  REQUIRE(handle.is_finished());
+
+  kept->wake_by_ref();
+  REQUIRE(snapshot(t) == "CLOSED; refs 2, wakers 1");
+  handle.abort();  // again: nothing
+  REQUIRE(snapshot(t) == "CLOSED; refs 2, wakers 1");
+  REQUIRE(report_text(ex.run()) == "completed, 0 polls, stuck {}");
+  REQUIRE_THROWS_AS(handle.poll(awaiter_cx), TaskAborted);
+  REQUIRE(snapshot(t) == "CLOSED; refs 1, wakers 1");
+}
+
+TEST_CASE("abort() of a queued task makes it SCHEDULED|CLOSED and destroys its future; the queue entry keeps the "
+          "registry's reference until run() pops it, without a poll",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {stays_pending}));
+  TaskHeader* t = task_of(handle);
+  handle.abort();
+  REQUIRE(snapshot(t) == "SCHEDULED|CLOSED; refs 2, wakers 0");
+  REQUIRE(futures.drops() == 1);
+  REQUIRE(handle.is_finished());
+
+  REQUIRE(report_text(ex.run()) == "completed, 0 polls, stuck {}");
+  // The entry was dropped with its reference; the stale SCHEDULED bit is harmless on a
+  // finished task (nothing can set or read it as "queued" any more).
+  REQUIRE(snapshot(t) == "SCHEDULED|CLOSED; refs 1, wakers 0");
+  REQUIRE_THROWS_AS(take_output(handle), TaskAborted);
+}
+
+TEST_CASE("abort() during the task's own poll sets CLOSED while RUNNING and keeps the future until the poll "
+          "returns Pending; then the task is CLOSED, its future destroyed and the registry's reference dropped",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<JoinHandle<int>> handle;
+  TaskHeader* t = nullptr;
+  std::string in_poll;
+  LocalExecutor ex(one_poll_per_run());
+  handle.emplace(ex.spawn(Steps(futures, {[&](Context&) -> Poll<int> {
+                                            handle->abort();
+                                            in_poll = snapshot(t) + "; future drops " +
+                                                      std::to_string(futures.drops()) + "; finished " +
+                                                      (handle->is_finished() ? "yes" : "no");
+                                            return pollscope::pending;
+                                          }})));
+  t = task_of(*handle);
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(in_poll == "RUNNING|CLOSED; refs 2, wakers 0; future drops 0; finished yes");
+  REQUIRE(snapshot(t) == "CLOSED; refs 1, wakers 0");
+  REQUIRE(futures.drops() == 1);
+  REQUIRE_THROWS_AS(take_output(*handle), TaskAborted);
+}
+
+TEST_CASE("A task woken and then aborted during its own poll is CLOSED after it and never polled again",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<JoinHandle<int>> handle;
+  TaskHeader* t = nullptr;
+  std::string in_poll;
+  LocalExecutor ex(one_poll_per_run());
+  handle.emplace(ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                            cx.waker().wake_by_ref();
+                                            handle->abort();
+                                            in_poll = snapshot(t);
+                                            return pollscope::pending;
+                                          }})));
+  t = task_of(*handle);
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");  // a second poll would throw out_of_range
+  REQUIRE(in_poll == "SCHEDULED|RUNNING|CLOSED; refs 2, wakers 0");
+  REQUIRE(snapshot(t) == "CLOSED; refs 1, wakers 0");
+  REQUIRE(futures.drops() == 1);
+  REQUIRE(report_text(ex.run()) == "completed, 0 polls, stuck {}");
+}
+
+TEST_CASE("abort() during a poll that returns Ready loses: the task is COMPLETED, not CLOSED, and its output "
+          "stands",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<JoinHandle<int>> handle;
+  TaskHeader* t = nullptr;
+  std::string in_poll;
+  LocalExecutor ex(one_poll_per_run());
+  handle.emplace(ex.spawn(Steps(futures, {[&](Context&) -> Poll<int> {
+                                            handle->abort();
+                                            in_poll = snapshot(t);
+                                            return pollscope::ready(5);
+                                          }})));
+  t = task_of(*handle);
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(in_poll == "RUNNING|CLOSED; refs 2, wakers 0");
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+  REQUIRE(futures.drops() == 1);
+  REQUIRE(take_output(*handle) == 5);
+}
+
+TEST_CASE("abort() of a COMPLETED task changes nothing: state, counts and output stay",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[](Context&) -> Poll<int> { return pollscope::ready(6); }}));
+  TaskHeader* t = task_of(handle);
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+  handle.abort();
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+  REQUIRE(futures.drops() == 1);
+  REQUIRE(take_output(handle) == 6);
+}
+
+TEST_CASE("abort() of a task whose wake from outside run() is pending makes it CLOSED and drops the registry's "
+          "reference; run() drops the pending wake's without a poll",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                      kept.emplace(cx.waker());
+                                                      return pollscope::pending;
+                                                    }}));
+  TaskHeader* t = task_of(handle);
+  REQUIRE(report_text(ex.run()) == "stalled, 1 polls, stuck {1}");
+  kept->wake_by_ref();
+  REQUIRE(snapshot(t) == "idle; refs 4, wakers 1");
+
+  handle.abort();
+  REQUIRE(snapshot(t) == "CLOSED; refs 3, wakers 1");
+  REQUIRE(futures.drops() == 1);
+  REQUIRE(report_text(ex.run()) == "completed, 0 polls, stuck {}");  // a poll would throw out_of_range
+  REQUIRE(snapshot(t) == "CLOSED; refs 2, wakers 1");
+  kept.reset();
+  REQUIRE(snapshot(t) == "CLOSED; refs 1, wakers 0");
+}
+
+TEST_CASE("Destroying the executor closes idle, queued and remotely woken tasks, releasing every reference it "
+          "held; wakes afterwards change nothing",
+          "[local_executor][task_state]") {
+  LifeCounts futures;
+  std::optional<Waker> kept_idle;
+  std::optional<Waker> kept_woken;
+  std::optional<JoinHandle<int>> idle;
+  std::optional<JoinHandle<int>> woken;
+  std::optional<JoinHandle<int>> queued;
+  {
+    LocalExecutor ex(ExecutorOptions{.virtual_clock = true});
+    idle.emplace(ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                            kept_idle.emplace(cx.waker());
+                                            return pollscope::pending;
+                                          }})));
+    woken.emplace(ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                             kept_woken.emplace(cx.waker());
+                                             return pollscope::pending;
+                                           }})));
+    REQUIRE(report_text(ex.run()) == "stalled, 2 polls, stuck {1, 2}");
+    queued.emplace(ex.spawn(Steps(futures, {stays_pending})));
+    kept_woken->wake_by_ref();
+    REQUIRE(snapshot(task_of(*idle)) == "idle; refs 3, wakers 1");
+    REQUIRE(snapshot(task_of(*woken)) == "idle; refs 4, wakers 1");  // + the pending wake's reference
+    REQUIRE(snapshot(task_of(*queued)) == "SCHEDULED; refs 2, wakers 0");
+    REQUIRE(futures.live() == 3);
+  }
+  REQUIRE(futures.drops() == 3);
+  REQUIRE(snapshot(task_of(*idle)) == "CLOSED; refs 2, wakers 1");
+  REQUIRE(snapshot(task_of(*woken)) == "CLOSED; refs 2, wakers 1");
+  REQUIRE(snapshot(task_of(*queued)) == "SCHEDULED|CLOSED; refs 1, wakers 0");
+
+  kept_idle->wake_by_ref();
+  kept_woken->wake_by_ref();
+  REQUIRE(snapshot(task_of(*idle)) == "CLOSED; refs 2, wakers 1");
+  REQUIRE(snapshot(task_of(*woken)) == "CLOSED; refs 2, wakers 1");
+  std::move(*kept_woken).wake();
+  REQUIRE(snapshot(task_of(*woken)) == "CLOSED; refs 1, wakers 0");
+  REQUIRE_THROWS_AS(take_output(*idle), TaskAborted);
+  REQUIRE_THROWS_AS(take_output(*woken), TaskAborted);
+  REQUIRE_THROWS_AS(take_output(*queued), TaskAborted);
+  kept_idle.reset();  // the last reference of a task whose executor is gone (ASan checks)
+}
+
+TEST_CASE("Polling the handle of an unfinished task stores one clone of the awaiter's waker; the same waker again "
+          "clones nothing; another waker replaces it, and the old clone is dropped",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {stays_pending, [](Context&) -> Poll<int> {
+                                                      return pollscope::ready(8);
+                                                    }}));
+  TaskHeader* t = task_of(handle);
+  CountingWaker first;
+  CountingWaker second;
+  const Waker first_waker = first.waker();
+  const Waker second_waker = second.waker();
+  Context first_cx(first_waker);
+  Context second_cx(second_waker);
+
+  REQUIRE(handle.poll(first_cx).is_pending());
+  REQUIRE(first.calls() == WakerCalls{1, 0, 0, 0});
+  REQUIRE(handle.poll(first_cx).is_pending());
+  REQUIRE(first.calls() == WakerCalls{1, 0, 0, 0});  // will_wake: kept as it is
+  REQUIRE(handle.poll(second_cx).is_pending());
+  REQUIRE(second.calls() == WakerCalls{1, 0, 0, 0});
+  REQUIRE(first.calls() == WakerCalls{1, 0, 0, 1});
+  REQUIRE(snapshot(t) == "SCHEDULED; refs 2, wakers 0");  // a foreign awaiter is no waker of the task
+
+  REQUIRE(report_text(ex.run()) == "stalled, 1 polls, stuck {1}");
+  REQUIRE(second.calls() == WakerCalls{1, 0, 0, 0});  // not woken by a Pending poll
+  handle.abort();  // (the quickest way to finish it) wakes the stored awaiter
+  REQUIRE(second.calls() == WakerCalls{1, 1, 0, 0});
+  REQUIRE(first.calls() == WakerCalls{1, 0, 0, 1});
+}
+
+TEST_CASE("Dropping the handle of an unfinished task detaches it: its stored awaiter is dropped unwoken and the "
+          "handle's reference released; the task still completes",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  LocalExecutor ex(one_poll_per_run());
+  std::optional<JoinHandle<int>> handle;
+  handle.emplace(ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                            kept.emplace(cx.waker());
+                                            return pollscope::pending;
+                                          },
+                                          [](Context&) -> Poll<int> { return pollscope::ready(9); }})));
+  TaskHeader* t = task_of(*handle);
+  REQUIRE(report_text(ex.run()) == "stalled, 1 polls, stuck {1}");
+  CountingWaker awaiter;
+  const Waker awaiter_waker = awaiter.waker();
+  Context awaiter_cx(awaiter_waker);
+  REQUIRE(handle->poll(awaiter_cx).is_pending());
+  REQUIRE(snapshot(t) == "idle; refs 3, wakers 1");
+
+  handle.reset();
+  REQUIRE(awaiter.calls() == WakerCalls{1, 0, 0, 1});
+  REQUIRE(snapshot(t) == "idle; refs 2, wakers 1");
+  kept->wake_by_ref();
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 1");  // the output waits in the cell for nobody
+  REQUIRE(futures.drops() == 1);
+  kept.reset();  // frees the cell and the unclaimed output (ASan checks)
+}
+
+TEST_CASE("A task awaiting another's handle counts one live waker, held in the awaited task's slot, until that "
+          "task completes and wakes it",
+          "[local_executor][task_state][join_handle]") {
+  LifeCounts futures;
+  std::optional<Waker> kept;
+  LocalExecutor ex(one_poll_per_run());
+  JoinHandle<int> awaited = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                       kept.emplace(cx.waker());
+                                                       return pollscope::pending;
+                                                     },
+                                                     [](Context&) -> Poll<int> { return pollscope::ready(10); }}));
+  TaskHeader* a = task_of(awaited);
+  JoinHandle<int> awaiting = ex.spawn(std::move(awaited));
+  TaskHeader* b = task_of(awaiting);
+
+  REQUIRE(report_text(ex.run()) == "budget exhausted, 1 polls, stuck {}");
+  REQUIRE(report_text(ex.run()) == "stalled, 1 polls, stuck {1, 2}");
+  REQUIRE(snapshot(b) == "idle; refs 3, wakers 1");  // its waker sits in a's awaiter slot
+  REQUIRE(snapshot(a) == "idle; refs 3, wakers 1");  // b's handle, the registry, kept
+
+  kept->wake_by_ref();
+  REQUIRE(report_text(ex.run()) == "budget exhausted, 1 polls, stuck {}");  // a completes, wakes b
+  REQUIRE(snapshot(a) == "COMPLETED; refs 2, wakers 1");
+  REQUIRE(snapshot(b) == "SCHEDULED; refs 2, wakers 0");
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(take_output(awaiting) == 10);
+  REQUIRE(snapshot(a) == "COMPLETED; refs 1, wakers 1");  // b took the output and dropped its handle
+  kept.reset();
+}

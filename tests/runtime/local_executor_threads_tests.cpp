@@ -3,8 +3,9 @@
 // under concurrent recording.
 //
 // The single-threaded wasm build (Emscripten without -pthread) has no threads, so
-// this whole file compiles to nothing there: that build has the 7 TEST_CASEs of
-// this file fewer than the sources count. Keep every thread test in this file.
+// this whole file compiles to nothing there (scripts/count-tests.mjs evaluates the
+// #if with each build's macros, so the expected test count follows). Thread tests
+// of other headers live in their own *_threads_tests.cpp, guarded the same way.
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
 // No threads: nothing to test here.
 #else
@@ -320,6 +321,152 @@ TEST_CASE("TraceRecorder::events() returns a consistent copy while another threa
   REQUIRE(consistent);
   REQUIRE(recorder.size() == kEvents);
   REQUIRE(recorder.events().back().seq == kEvents - 1);
+}
+
+// --- task state transitions across threads ----------------------------------------------
+// (Step-by-step single-thread transitions: local_executor_tests.cpp, "the task state
+// machine"; the table in docs/hardening-notes.md maps each to its test.)
+
+namespace {
+
+using pollscope::detail::TaskHeader;
+using pollscope_test::counts_text;
+using pollscope_test::state_text;
+using pollscope_test::Steps;
+using pollscope_test::task_of;
+
+std::string snapshot(const TaskHeader* t) { return state_text(t) + "; " + counts_text(t); }
+
+using pollscope_test::Relay;
+using pollscope_test::RelayedWakes;
+
+}  // namespace
+
+TEST_CASE("A wake from another thread during a poll leaves the RUNNING task's state to its poller, which "
+          "re-queues it: the task is polled exactly once more",
+          "[local_executor][task_state][threads]") {
+  TraceRecorder recorder;
+  ExecutorOptions options;
+  options.virtual_clock = true;
+  options.max_polls = 1;
+  SECTION("untraced") {}
+  SECTION("traced") { options.tracer = &recorder; }
+  pollscope_test::LifeCounts futures;
+  TaskHeader* t = nullptr;
+  std::string in_poll;
+  int polls = 0;
+  LocalExecutor ex(options);
+  JoinHandle<int> handle = ex.spawn(Steps(futures, {[&](Context& cx) -> Poll<int> {
+                                                      ++polls;
+                                                      std::thread waker_thread(
+                                                          [w = Waker(cx.waker())]() mutable { std::move(w).wake(); });
+                                                      waker_thread.join();
+                                                      in_poll = snapshot(t);
+                                                      return pollscope::pending;
+                                                    },
+                                                    [&](Context&) -> Poll<int> {
+                                                      ++polls;
+                                                      return pollscope::ready(1);
+                                                    }}));
+  t = task_of(handle);
+
+  REQUIRE(report_text(ex.run()) == "budget exhausted, 1 polls, stuck {}");
+  // The wake waits in the executor's remote queue, with a reference of its own, until
+  // run() takes it; the poller found it there and re-queued the task.
+  REQUIRE(in_poll == "RUNNING; refs 3, wakers 0");
+  REQUIRE(snapshot(t) == "SCHEDULED; refs 2, wakers 0");
+  REQUIRE(report_text(ex.run()) == "completed, 1 polls, stuck {}");
+  REQUIRE(polls == 2);
+  REQUIRE(snapshot(t) == "COMPLETED; refs 1, wakers 0");
+}
+
+TEST_CASE("A wake from another thread racing the end of each poll is never lost and never doubles a poll",
+          "[local_executor][task_state][threads]") {
+  constexpr int kRounds = 2000;
+  Relay relay;
+  std::thread waker_thread([&] { relay.wake_each(); });
+  std::string result;
+  int output = 0;
+  {
+    LocalExecutor ex;  // real clock: run() waits while the relay holds the waker
+    JoinHandle<int> handle = ex.spawn(RelayedWakes(relay, kRounds));
+    result = report_text(ex.run());
+    if (handle.is_finished()) output = pollscope_test::take_output(handle);
+  }
+  relay.finish();
+  waker_thread.join();
+  // A lost wake would end the run stalled; a doubled poll would show in the count.
+  REQUIRE(result == "completed, " + std::to_string(kRounds + 1) + " polls, stuck {}");
+  REQUIRE(output == kRounds + 1);
+}
+
+TEST_CASE("On the real clock run() reports a stall once another thread drops the task's last waker without "
+          "waking it",
+          "[local_executor][stall][threads]") {
+  // run() waits while a waker of an unfinished task is alive outside the executor.
+  // When that waker is dropped unwoken, nothing can wake the task any more: run()
+  // must stop waiting and report the stall, as it does when no waker is alive at all.
+  pollscope_test::HandOff hand_off;
+  pollscope_test::ParkAfterPending tracer;
+  std::promise<std::string> result;
+  std::future<std::string> result_future = result.get_future();
+  std::promise<void> decided;  // the executor (and the task) live until the test decided on a rescue
+  std::shared_future<void> decided_future = decided.get_future().share();
+  std::thread owner([&] {
+    ExecutorOptions options;  // real clock
+    options.tracer = &tracer;
+    LocalExecutor ex(options);
+    JoinHandle<int> handle = ex.spawn(pollscope_test::HandsOffWaker(hand_off));
+    result.set_value(pollscope_test::status_text(ex.run()));
+    decided_future.wait();
+  });
+  REQUIRE(tracer.wait_for_park(10s));  // run() waits for the waker the test holds
+  hand_off.drop_when_handed();         // dropped here, unwoken: the task is stuck now
+
+  const bool stopped = result_future.wait_for(3s) == std::future_status::ready;
+  if (!stopped) hand_off.rescue();  // let the run end (the task is Ready at its next poll)
+  decided.set_value();
+  const std::string report = result_future.get();
+  owner.join();
+  CHECK(stopped);
+  REQUIRE(report == "stalled, stuck {1}");
+}
+
+TEST_CASE("block_on reports a stall once another thread drops the future's last waker without waking it while "
+          "block_on is parked",
+          "[block_on][stall][threads]") {
+  // block_on parks while a waker of its future is alive (parker live_wakers > 0).
+  // When that waker is dropped unwoken nothing can unpark it: it must report the
+  // stall (RunError, stuck task 1) as it does when no waker is alive after a poll.
+  pollscope_test::HandOff hand_off;
+  pollscope_test::ParkAfterPending tracer;
+  std::promise<std::string> result;
+  std::future<std::string> result_future = result.get_future();
+  // The thread exits (and frees the parker it keeps as its spare after the call) only
+  // once the test decided on a rescue.
+  std::promise<void> decided;
+  std::shared_future<void> decided_future = decided.get_future().share();
+  std::thread caller([&] {
+    ExecutorOptions options;  // real clock
+    options.tracer = &tracer;
+    try {
+      const int polls = pollscope::block_on(pollscope_test::HandsOffWaker(hand_off), options);
+      result.set_value("returned after " + std::to_string(polls) + " polls");
+    } catch (const pollscope::RunError& e) {
+      result.set_value(pollscope_test::status_text(e.report()));
+    }
+    decided_future.wait();
+  });
+  REQUIRE(tracer.wait_for_park(10s));
+  hand_off.drop_when_handed();
+
+  const bool stopped = result_future.wait_for(3s) == std::future_status::ready;
+  if (!stopped) hand_off.rescue();  // unparks block_on through its (still alive) parker
+  decided.set_value();
+  const std::string report = result_future.get();
+  caller.join();
+  CHECK(stopped);
+  REQUIRE(report == "stalled, stuck {1}");
 }
 
 #endif  // threads available

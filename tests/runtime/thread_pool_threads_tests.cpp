@@ -441,7 +441,12 @@ TEST_CASE("ThreadPool: abort() cancels a waiting task; its future is destroyed o
   ThreadPool pool(2);
   Gate gate;
   JoinHandle<int> h = pool.spawn(pollscope_test::carrying(after_gate(gate, 1), counts));
-  while (!gate.holds_waker()) std::this_thread::sleep_for(1ms);
+  // The gate holds the waker from inside the poll: wait for the poll to end too, or
+  // the abort lands on a RUNNING task, whose future is destroyed only after abort().
+  while (!gate.holds_waker() ||
+         (pollscope_test::task_of(h)->state.load() & pollscope::detail::task_state::running) != 0) {
+    std::this_thread::sleep_for(1ms);
+  }
   h.abort();
   REQUIRE(counts.drops() == 1);
   REQUIRE(h.is_finished());

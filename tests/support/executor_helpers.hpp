@@ -6,17 +6,31 @@
 ///  - Gate: a leaf future opened from outside (by the test, another task or thread);
 ///  - ForgetsWaker: Pending once without keeping (or waking) its waker, then Ready;
 ///  - WakesItself: wakes itself N times during its first poll, Ready at the second;
-///  - Carrying: wraps a future with a Tracked token, so its destruction is counted.
+///  - Carrying: wraps a future with a Tracked token, so its destruction is counted;
+///  - task_of / state_text / counts_text: a task's state bits and counts, as text;
+///  - Steps: a future that runs the test's next step at each poll;
+///  - HandOff / HandsOffWaker / ParkAfterPending: a waker handed to another thread,
+///    for the stall tests across threads;
+///  - Relay / RelayedWakes: wakes from another thread racing the end of each poll;
+///  - status_text / eventually: a report without its poll count; waiting for another
+///    thread's progress.
 /// Builds on counted.hpp and test_wakers.hpp. Only add to this file.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <pollscope/context.hpp>
+#include <pollscope/detail/task.hpp>
+#include <pollscope/detail/threaded_core.hpp>
 #include <pollscope/future.hpp>
 #include <pollscope/join_handle.hpp>
 #include <pollscope/poll.hpp>
@@ -68,6 +82,30 @@ inline std::string report_text(const pollscope::RunReport& report) {
     text += std::to_string(report.stuck_tasks[i]);
   }
   return text + "}";
+}
+
+/// "stalled, stuck {2, 4}": a report without its poll count (for runs whose number of
+/// polls is not the point, e.g. a stall found after an extra poll).
+inline std::string status_text(const pollscope::RunReport& report) {
+  std::string text = pollscope::to_string(report.status);
+  text += ", stuck {";
+  for (std::size_t i = 0; i < report.stuck_tasks.size(); ++i) {
+    if (i != 0) text += ", ";
+    text += std::to_string(report.stuck_tasks[i]);
+  }
+  return text + "}";
+}
+
+/// Polls `condition` until it holds or `limit` passed; returns its last value. For
+/// waiting on another thread's progress; assert the exact state afterwards.
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return condition();
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
 }
 
 // --- join handles ------------------------------------------------------------------
@@ -213,5 +251,201 @@ template <class F>
 Carrying<F> carrying(F future, LifeCounts& counts) {
   return Carrying<F>(std::move(future), counts);
 }
+
+// --- task state (detail/task.hpp) ----------------------------------------------------
+
+/// The task cell behind a handle (null once its output was taken).
+template <class T>
+pollscope::detail::TaskHeader* task_of(const pollscope::JoinHandle<T>& handle) {
+  return pollscope::detail::JoinHandleAccess::peek(handle);
+}
+
+/// State bits as text, in bit order: "SCHEDULED|RUNNING", "COMPLETED", "idle" for none.
+inline std::string state_text(std::uint32_t s) {
+  namespace ts = pollscope::detail::task_state;
+  static constexpr std::pair<std::uint32_t, const char*> kBits[] = {
+      {ts::scheduled, "SCHEDULED"},
+      {ts::running, "RUNNING"},
+      {ts::completed, "COMPLETED"},
+      {ts::closed, "CLOSED"},
+      {pollscope::detail::kCancelRequested, "CANCEL_REQUESTED"},
+  };
+  std::string out;
+  for (const auto& [bit, name] : kBits) {
+    if (s & bit) {
+      if (!out.empty()) out += "|";
+      out += name;
+      s &= ~bit;
+    }
+  }
+  if (s != 0) out += (out.empty() ? "" : "|") + std::string("unknown bits ") + std::to_string(s);
+  return out.empty() ? "idle" : out;
+}
+inline std::string state_text(const pollscope::detail::TaskHeader* task) { return state_text(task->state.load()); }
+
+/// The two halves of a task's counts: "refs 2, wakers 1".
+inline std::string counts_text(const pollscope::detail::TaskHeader* task) {
+  const std::uint64_t c = task->counts_now();
+  return "refs " + std::to_string(c & 0xFFFFFFFFu) + ", wakers " + std::to_string(c >> 32);
+}
+
+/// A future that runs the test's next step at each poll (a function of the Context
+/// returning the Poll), so a test can act on the task, and look at it, from inside a
+/// poll. Polling past the last step throws std::out_of_range. Carries a Tracked of
+/// `counts`: its destruction shows in counts.drops().
+class Steps {
+ public:
+  using Output = int;
+  using Step = std::function<pollscope::Poll<int>(pollscope::Context&)>;
+  Steps(LifeCounts& counts, std::vector<Step> steps) : token_(counts), steps_(std::move(steps)) {}
+  pollscope::Poll<int> poll(pollscope::Context& cx) { return steps_.at(polls_++)(cx); }
+
+ private:
+  Tracked token_;
+  std::vector<Step> steps_;
+  std::size_t polls_ = 0;
+};
+
+// --- a waker handed to another thread (stall tests) ------------------------------------
+
+/// Where a HandsOffWaker puts the clone of its waker for another thread, and how the
+/// test gets the task going again without holding a waker of its own.
+struct HandOff {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::optional<pollscope::Waker> waker;  // the handed-over clone, until taken
+  pollscope::RawWaker raw{nullptr, nullptr};  // the lent waker, uncounted
+  std::atomic<bool> rescued{false};
+  std::atomic<int> polls{0};
+
+  /// Waits until the waker was handed over, then drops it unwoken on the calling thread.
+  void drop_when_handed() {
+    std::optional<pollscope::Waker> taken;
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      cv.wait(lock, [&] { return waker.has_value(); });
+      taken.swap(waker);
+    }
+  }
+  /// Lets the future complete and wakes it through a new clone of the lent raw waker
+  /// (counted, so the task or parker stays alive during the wake). The caller makes
+  /// sure the task (or the block_on call's parker) is still alive when it clones.
+  void rescue() {
+    rescued.store(true);
+    pollscope::RawWaker r;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      r = raw;
+    }
+    pollscope::Waker::from_raw(r.vtable->clone(r.data)).wake();
+  }
+};
+
+/// At its first poll hands a clone of its waker to `HandOff::waker` and is Pending.
+/// At later polls: Ready(polls) once `rescued`, else Pending without keeping a waker.
+class HandsOffWaker {
+ public:
+  using Output = int;
+  explicit HandsOffWaker(HandOff& hand_off) noexcept : h_(&hand_off) {}
+  pollscope::Poll<int> poll(pollscope::Context& cx) {
+    const int n = ++h_->polls;
+    if (n == 1) {
+      {
+        std::lock_guard<std::mutex> lock(h_->mutex);
+        h_->raw = cx.waker().as_raw();
+        h_->waker.emplace(cx.waker());
+      }
+      h_->cv.notify_all();
+      return pollscope::pending;
+    }
+    if (h_->rescued.load()) return pollscope::ready(n);
+    return pollscope::pending;
+  }
+
+ private:
+  HandOff* h_;
+};
+
+/// A tracer that records everything and tells a waiting thread when the executor
+/// parks after a Pending poll (i.e. waits for a wake from outside).
+class ParkAfterPending final : public pollscope::Tracer {
+ public:
+  void record(const pollscope::Event& event) override {
+    recorder.record(event);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (event.kind == pollscope::EventKind::poll_pending) pending_seen_ = true;
+    if (event.kind == pollscope::EventKind::park && pending_seen_) {
+      parked_ = true;
+      cv_.notify_all();
+    }
+  }
+  /// Waits (at most `limit`) for a park after a Pending poll; false on timeout.
+  bool wait_for_park(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, limit, [&] { return parked_; });
+  }
+
+  pollscope::TraceRecorder recorder;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool pending_seen_ = false;
+  bool parked_ = false;
+};
+
+// --- wakes racing the end of a poll -------------------------------------------------------
+
+/// A waker passed from a future to a thread that wakes it as soon as it gets it.
+struct Relay {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::optional<pollscope::Waker> waker;
+  bool done = false;
+
+  /// The waking thread's loop: wake() each waker handed over, until finish().
+  void wake_each() {
+    for (;;) {
+      std::optional<pollscope::Waker> w;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        cv.wait(lock, [&] { return waker.has_value() || done; });
+        if (!waker) return;
+        w.swap(waker);
+      }
+      std::move(*w).wake();
+    }
+  }
+  void finish() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      done = true;
+    }
+    cv.notify_all();
+  }
+};
+
+/// Pending `rounds` times, each time handing a clone of its waker to `relay` as the
+/// last thing before returning (so the wake races the end of the poll); then
+/// Ready(number of polls).
+class RelayedWakes {
+ public:
+  using Output = int;
+  RelayedWakes(Relay& relay, int rounds) : relay_(&relay), rounds_(rounds) {}
+  pollscope::Poll<int> poll(pollscope::Context& cx) {
+    if (++polls_ > rounds_) return pollscope::ready(polls_);
+    {
+      std::lock_guard<std::mutex> lock(relay_->mutex);
+      relay_->waker.emplace(cx.waker());
+    }
+    relay_->cv.notify_one();
+    return pollscope::pending;
+  }
+
+ private:
+  Relay* relay_;
+  int rounds_;
+  int polls_ = 0;
+};
 
 }  // namespace pollscope_test

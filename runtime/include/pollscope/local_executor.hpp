@@ -32,17 +32,24 @@ struct FutureRef {
 /// The state of a LocalExecutor, shared with its tasks (reference counted through
 /// TaskScheduler) so that wakers outliving the executor find it closed, not freed.
 ///
-/// Task states: other threads only ever set SCHEDULED on an idle or running task (a
-/// wake, TaskHeader::try_schedule). Every other transition belongs to the owner
-/// thread, which uses a plain load and store wherever no other thread can write the
-/// state at the same time, and a compare-exchange otherwise (see the .cpp).
+/// Task states are written by the owner thread only, with plain loads and stores. A
+/// wake from another thread (or from this one outside run()) never touches the state:
+/// wake_remote() hands the task over in remote_, and run() schedules it when it takes
+/// it from there (a task woken from another thread during its poll is re-queued when
+/// that poll returns, like one that woke itself).
+///
+/// Counts: the scheduler's references and each task's references and wakers are
+/// biased to the owner thread (see kBias in detail/task.hpp): inside run(), clones,
+/// wakes and drops of wakers and spawns cost no atomic read-modify-write. A task's
+/// counts are folded when the registry drops its reference, the scheduler's at
+/// shutdown.
 ///
 /// References: the registry (live_) holds one to each unfinished task, which also
 /// backs its run-queue entry and its polls. A task that is not RUNNING is SCHEDULED
-/// exactly while an entry for it waits in the queue (or, woken from another thread,
-/// in remote_ with `enqueue` set). When a task finishes, the registry's reference is
-/// dropped, unless such an entry is still pending (a task closed while SCHEDULED):
-/// then the entry owns it until run() pops it, or shutdown() drops it.
+/// exactly while an entry for it waits in the queue. When a task finishes, the
+/// registry's reference is dropped, unless such an entry is still pending (a task
+/// closed while SCHEDULED): then the entry owns it until run() pops it, or shutdown()
+/// drops it. Each entry of remote_ holds a reference of its own.
 ///
 /// TaskScheduler is the first base so that a wake (a virtual call through it) needs
 /// no this-adjusting thunk.
@@ -62,24 +69,28 @@ class LocalCore final : public TaskScheduler, public ExecutorCore {
   void abort(TaskHeader* task) override;
   void waker_event(TaskHeader* task, EventKind kind, std::uint32_t live) override;
   bool single_threaded() const noexcept override { return true; }
+  void outside_wakers_gone() noexcept override;
 
  private:
   struct RemoteWake {
     TaskHeader* task;  // holds a reference of its own
     EventKind how;
     WakeSource source;
-    bool enqueue;      // the wake made the task runnable (else it only needs a trace)
   };
 
   void push(TaskHeader* task);  // a SCHEDULED task (see the class comment for references)
   /// A wake from another thread, or from this one outside run(): handed over to run().
   /// Out of line: the common wake, on the owner thread, then needs no large prologue.
   [[gnu::noinline]] void wake_remote(TaskHeader* task, EventKind how);
+  /// Schedules (and traces) the wakes handed over by wake_remote().
   void drain_remote();
+  /// True while a wake from another thread waits in remote_ for `task`.
+  bool remote_wake_queued(const TaskHeader* task);
   void poll_task(TaskHeader* task);
   void complete(TaskHeader* task);
   void close(TaskHeader* task, bool destroy_future);
   void wait_for_remote(std::optional<std::chrono::nanoseconds> deadline);
+  void wait_for_outside_wakers();
   bool wakers_alive_outside() const;
   // Tracing, out of line: an Event built inline would cost the untraced hot paths a
   // large stack frame and register saves. Not marked cold: with a tracer attached
@@ -96,12 +107,15 @@ class LocalCore final : public TaskScheduler, public ExecutorCore {
   bool running_ = false;
   bool shut_down_ = false;
 
-  // Wakes from other threads (or from this thread outside run()).
+  // Wakes from other threads (or from this thread outside run()), with each task's
+  // remote_wake_queued flag.
   std::mutex remote_mutex_;
   std::condition_variable remote_cv_;
   std::vector<RemoteWake> remote_;
   std::atomic<bool> remote_pending_{false};
   bool closed_ = false;  // under remote_mutex_
+  // Set by outside_wakers_gone() while run() waits for outside wakers: re-check them.
+  bool outside_gone_ = false;  // under remote_mutex_
 };
 
 }  // namespace detail

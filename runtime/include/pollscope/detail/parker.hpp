@@ -31,6 +31,9 @@ class Parker {
   /// Sleeps until notified or until `deadline` (if given). True when it consumed a
   /// notification, false when the deadline passed first.
   bool park(std::optional<std::chrono::steady_clock::time_point> deadline);
+  /// Sleeps until notified (true) or until no waker of it is alive any more (false):
+  /// then nothing can notify it, the caller reports a stall. See outside_wait_.
+  bool park_while_wakers_alive();
 
   /// True when no waker of it is alive: only its block_on call refers to it.
   bool exclusive() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
@@ -38,7 +41,8 @@ class Parker {
   void reset() noexcept { state_.store(empty, std::memory_order_relaxed); }
 
   RawWaker raw_waker() noexcept { return RawWaker{this, &vtable}; }
-  std::uint32_t live_wakers() const noexcept { return wakers_.load(std::memory_order_acquire); }
+  /// seq_cst: a read of the handshake described at outside_wait_.
+  std::uint32_t live_wakers() const noexcept { return wakers_.load(std::memory_order_seq_cst); }
 
   /// The executor driving the owning thread, for tracing same-thread wakes; other
   /// threads only compare it with their own scope.
@@ -60,6 +64,15 @@ class Parker {
   std::atomic<std::uint32_t> state_{empty};
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<std::uint32_t> wakers_{0};
+  /// Set while park_while_wakers_alive() runs. The parking thread sets it, THEN reads
+  /// wakers_ (under mutex_, and again at each wakeup); drop() decrements wakers_, THEN
+  /// reads this flag, only when its RMW left no waker. All four are seq_cst, so in
+  /// their single total order either the parker's read comes after the decrement (it
+  /// sees no waker and does not sleep), or the flag was set before the dropper's read:
+  /// the dropper then takes mutex_ (so the parker, which read wakers_ under it, is
+  /// waiting on cv_ by then, or sees the decrement) and notifies cv_. Nothing is
+  /// missed. The dropper holds a reference to the parker until it is done.
+  std::atomic<bool> outside_wait_{false};
   std::mutex mutex_;
   std::condition_variable cv_;
 };

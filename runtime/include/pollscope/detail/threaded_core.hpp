@@ -193,10 +193,52 @@ class ThreadParker {
     on_unpark(source_, other_);
   }
 
+  /// Like park(), for a thread that waits for wakers alive outside the executor: a
+  /// poke() (a last waker dropped unwoken somewhere) makes it run `recheck()` (outside
+  /// the lock, untraced unless it reports a stall), which returns true to stop waiting.
+  /// Returns false then, after on_unpark(thread, 0); true when unparked. A poke that
+  /// comes before it sleeps is kept, so none is lost between the caller's own check
+  /// and the sleep.
+  template <class OnPark, class OnUnpark, class Recheck>
+  bool park_or_recheck(OnPark&& on_park, OnUnpark&& on_unpark, Recheck&& recheck) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (std::exchange(notified_, false)) return true;
+    on_park();
+    for (;;) {
+      cv_.wait(lock, [&] { return notified_ || poked_; });
+      if (notified_) break;
+      poked_ = false;
+      lock.unlock();
+      const bool stop = recheck();
+      lock.lock();
+      if (stop && !notified_) {
+        on_unpark(WakeSource::thread, 0);
+        return false;
+      }
+    }
+    notified_ = false;
+    on_unpark(source_, other_);
+    return true;
+  }
+  /// Asks a thread in (or about to enter) park_or_recheck() to run its re-check.
+  void poke() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      poked_ = true;
+    }
+    cv_.notify_one();
+  }
+  /// Forgets a poke (after the thread stopped waiting for outside wakers).
+  void clear_poke() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    poked_ = false;
+  }
+
  private:
   std::mutex mutex_;
   std::condition_variable cv_;
   bool notified_ = false;
+  bool poked_ = false;
   WakeSource source_ = WakeSource::none;
   std::uint64_t other_ = 0;
 };

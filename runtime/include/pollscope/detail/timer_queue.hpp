@@ -42,7 +42,8 @@ class TimerQueue {
 
   void insert(TimerEntry& entry, std::chrono::nanoseconds deadline, Waker waker, TaskId task);
   void cancel(TimerEntry& entry);
-  bool empty() const noexcept;
+  /// Inline for the unshared queue: executors check it on every turn of their loop.
+  bool empty() const noexcept { return shared_ ? empty_locked() : entries_.empty(); }
   std::size_t size() const noexcept;
   std::optional<std::chrono::nanoseconds> next_deadline() const noexcept;
 
@@ -70,6 +71,7 @@ class TimerQueue {
     return shared_ ? std::unique_lock<std::mutex>(mutex_) : std::unique_lock<std::mutex>();
   }
   std::uint32_t event_thread() const noexcept;
+  bool empty_locked() const noexcept;
 
   ExecutorCore& core_;
   std::set<TimerEntry*, ByDeadline> entries_;
