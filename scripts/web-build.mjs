@@ -22,7 +22,7 @@ export const ENGINE_FILES = [
   'pollscope-engine.js', 'pollscope-engine.wasm',
   'pollscope-engine-threads.js', 'pollscope-engine-threads.wasm', 'pollscope-engine-threads.worker.js',
 ];
-const STATIC_FILES = ['engine-api.js', 'engine-worker.js'];
+const STATIC_FILES = ['engine-api.js', 'engine-worker.js', 'engine-threads.js'];
 
 const STAMP = path.join(ENGINE_DIR, 'engine-inputs.sha256');
 

@@ -36,10 +36,23 @@ build_single() {
   cp build/web-engine/pollscope-engine.js build/web-engine/pollscope-engine.wasm "$OUT/"
 }
 
+# Real threads run on Web Workers that the engine's worker makes and loads before a
+# `threads real` run (web/public/engine/engine-worker.js): a thread cannot start on a
+# new worker while the engine's worker waits for it (nested workers start through
+# its event loop), and a worker whose thread ended only returns to the pool once the
+# run is over. 17 = the 16 real threads the scenario limits allow (thread_per_task:
+# the root and 15 spawned tasks; thread_pool: at most 8 workers) and the runtime's
+# timer thread; the bindings refuse a scenario whose spawns would start more (a spawn
+# in a task called several times runs each time) and tell the worker the number.
+# No PTHREAD_POOL_SIZE: a pool made at the start cost the first render ~300 ms (17
+# workers loading beside the page on 2 cores), and most runs use no thread.
+# STRICT=2: a thread with no worker left fails to start instead of hanging the engine.
+THREAD_WORKERS=17
 build_threads() {
   mkdir -p build/web-engine/threads
-  em++ "${COMMON[@]}" -O2 -pthread "${SOURCES[@]}" -sEXPORT_NAME=createPollscopeEngineThreads \
-    -sPTHREAD_POOL_SIZE=4 -sINITIAL_MEMORY=134217728 -sALLOW_MEMORY_GROWTH=1 -Wno-pthreads-mem-growth \
+  em++ "${COMMON[@]}" -O2 -pthread "-DPOLLSCOPE_THREAD_WORKERS=$THREAD_WORKERS" "${SOURCES[@]}" \
+    -sEXPORT_NAME=createPollscopeEngineThreads -sPTHREAD_POOL_SIZE_STRICT=2 \
+    -sINITIAL_MEMORY=134217728 -sALLOW_MEMORY_GROWTH=1 -Wno-pthreads-mem-growth \
     -o build/web-engine/threads/pollscope-engine-threads.js
   cp build/web-engine/threads/pollscope-engine-threads.{js,wasm,worker.js} "$OUT/"
 }

@@ -33,7 +33,7 @@ describe('format', () => {
     const stalled = describeStatus({ status: 'stalled', stuck: [{ name: 'main' }, { name: 'worker' }] });
     assert.equal(stalled.word, 'stalled');
     assert.match(stalled.detail, /main, worker/);
-    assert.equal(describeStatus({ status: 'budget_exhausted', events: 10 }).word, 'budget exhausted');
+    assert.equal(describeStatus({ status: 'budget exhausted', events: 10 }).word, 'budget exhausted');
   });
 });
 
@@ -173,7 +173,7 @@ describe('warnings', () => {
     assert.match(warnings[1].message, /worker lost its waker at line 11/);
     assert.equal(warnings[3].step, 23);
     assert.match(warnings[3].message, /20ms/);
-    const budget = computeWarnings({ status: { status: 'budget_exhausted', max_events: 50, stuck: [] }, final: { tasks: [] } });
+    const budget = computeWarnings({ status: { status: 'budget exhausted', max_events: 50, stuck: [] }, final: { tasks: [] } });
     assert.deepEqual(budget.map((w) => w.kind), ['budget']);
   });
 });

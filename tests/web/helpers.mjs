@@ -60,3 +60,18 @@ export async function screenshot(page, name) {
 }
 
 export const tid = (id) => `[data-testid="${id}"]`;
+
+/* Replaces the editor's text the way a paste does (CodeMirror's own paste handler,
+ * one transaction). keyboard.insertText goes through the browser's contenteditable
+ * editing instead, which takes seconds for a few hundred lines and tens of seconds
+ * for thousands: no reader's paste does that. */
+export async function pasteIntoEditor(page, value) {
+  const content = page.locator(`${tid('editor')} .cm-content`);
+  await content.click();
+  await page.keyboard.press('Control+A');
+  await content.evaluate((el, text) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, value);
+}

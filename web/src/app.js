@@ -7,7 +7,7 @@
  * The engine records a run once; the page only asks for what it draws. DOM updates
  * are batched: at most one per animation frame, with the latest step and snapshot. */
 import presetIndex from '../presets/index.json';
-import { EngineCancelled } from './engine/client.js';
+import { EngineCancelled, EngineTimeout } from './engine/client.js';
 import { RunSession } from './core/session.js';
 import { bindKeyboard } from './core/keyboard.js';
 import { computeWarnings } from './core/warnings.js';
@@ -27,7 +27,7 @@ import { BuildInfo } from './components/build-info.js';
 import { ComparePanel } from './components/compare.js';
 import { h, clear } from './core/dom.js';
 import {
-  PANELS, decodeLink, encodeLink, encodePresetLink, wantsRealThreads, toSimulatedThreads,
+  PANELS, MAX_TEXT_BYTES, decodeLink, encodeLink, encodePresetLink, utf8Length, wantsRealThreads, toSimulatedThreads,
 } from './core/link.js';
 import { copyText } from './core/clipboard.js';
 import { coiState, enableCoi, disableCoi } from './core/coi.js';
@@ -261,9 +261,12 @@ export class Playground {
   }
 
   /* The current state as a fragment: an untouched preset at its start keeps its
-   * short name (#counter); anything else is a v1 link with the whole text. */
+   * short name (#counter); anything else is a v1 link with the whole text. null for
+   * a text over the engine's limit: no link can open it, and compressing a pasted
+   * megabyte held the page for 300 ms on every edit. */
   #fragment() {
     const text = this.editor.text;
+    if (utf8Length(text) > MAX_TEXT_BYTES) return null;
     const step = this.wantedStep ?? (this.session ? this.session.step : 0);
     const state = { text, step, panels: this.panels, speed: this.speed };
     if (this.preset && presetText(this.preset) === text && !state.step && !state.panels && state.speed === 1) {
@@ -282,6 +285,7 @@ export class Playground {
     this.linkTimer = 0;
     if (!this.linkReady) return location.href;
     const fragment = this.#fragment();
+    if (fragment === null) return null;
     this.lastFragment = fragment;
     if (location.hash.slice(1) !== fragment) history.replaceState(history.state, '', `#${fragment}`);
     return location.href;
@@ -289,14 +293,22 @@ export class Playground {
 
   presetText(file) { return presetText(file); }
 
-  /* The link to share, up to date now. */
+  /* The link to share, up to date now; null when the text is too large for one. */
   currentLink() {
     return this.#writeLink();
   }
 
   #buildShareBar() {
     const status = $('share-status');
-    $('copy-link').addEventListener('click', () => copyText(this.currentLink(), status, 'Link'));
+    $('copy-link').addEventListener('click', () => {
+      const link = this.currentLink();
+      if (link !== null) {
+        copyText(link, status, 'Link');
+        return;
+      }
+      status.dataset.state = 'failed';
+      status.textContent = `No link can hold this scenario: it is over ${MAX_TEXT_BYTES / 1024} KiB. Shorten it to share it.`;
+    });
     const share = () => (this.share ||= import('./share.js'));
     $('embed-button').addEventListener('click', () => share().then((m) => m.openEmbedDialog(this)));
     $('export-json').addEventListener('click', () => share().then((m) => m.downloadTrace(this, status)));
@@ -418,6 +430,7 @@ export class Playground {
       if (seq === this.runSeq) {
         this.running = false;
         this.#updateStatus();
+        if (error instanceof EngineTimeout) this.#runStopped(error.message);
       }
       if (!(error instanceof EngineCancelled)) this.#engineFailure(`The engine failed: ${error.message}`);
       return;
@@ -464,14 +477,23 @@ export class Playground {
   /* A run that takes too long: the worker is replaced, the last good run restored. */
   stopRun() {
     this.engine.cancel('the run was stopped');
+    this.#runStopped('The run was stopped before it finished. Lower max_events or the counts, then edit to run again.');
+  }
+
+  /* After the Stop button or a run's wall-clock limit: says so, and runs the last
+   * good text again in the fresh worker, marked as not the text on screen. */
+  #runStopped(message) {
     $('stop-run').hidden = true;
     this.running = false;
     this.#showErrors([], '');
-    this.#engineFailure('The run was stopped before it finished. Lower max_events or the counts, then edit to run again.',
-      { retry: false });
-    if (this.lastGoodText) {
-      this.session.load(this.lastGoodText, { keepStep: true }).catch(() => {});
-    }
+    this.#engineFailure(message, { retry: false });
+    if (!this.lastGoodText) return;
+    this.session.load(this.lastGoodText, { keepStep: true }).then(() => {
+      if (this.editor.text === this.lastGoodText) return;
+      this.stale = 'showing the last run that worked';
+      document.body.classList.add('is-stale');
+      this.#updateStatus();
+    }).catch(() => {});
   }
 
   /* ---- Stepping ----------------------------------------------------------- */

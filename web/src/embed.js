@@ -18,7 +18,7 @@
  *   parent.postMessage({type: 'pollscope:height', height}, '*')
  * (the snippet from the playground's Embed dialog resizes the iframe from that). */
 import './styles.css';
-import { EngineClient, EngineCancelled } from './engine/client.js';
+import { EngineClient, EngineCancelled, EngineTimeout } from './engine/client.js';
 import { detectBuild } from './engine/detect.js';
 import { RunSession } from './core/session.js';
 import { bindKeyboard } from './core/keyboard.js';
@@ -172,7 +172,8 @@ class EmbedPlayer {
     try {
       result = await this.session.load(text, { keepStep: !initial });
     } catch (error) {
-      if (!(error instanceof EngineCancelled)) this.#message('error', `The engine failed: ${error.message}`);
+      if (error instanceof EngineTimeout) this.#message('error', error.message);
+      else if (!(error instanceof EngineCancelled)) this.#message('error', `The engine failed: ${error.message}`);
       return;
     }
     if (seq !== this.runSeq) return;

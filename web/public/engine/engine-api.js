@@ -22,8 +22,8 @@
       ok: false,
       errors: [{
         line: 1, column: 1,
-        message: `the scenario is ${bytes} bytes of UTF-8; the limit is ${TEXT_LIMIT_BYTES} bytes (16 KiB)`,
-        hint: 'shorten it: fewer tasks or operations',
+        message: `the scenario is ${bytes} bytes; the limit is ${TEXT_LIMIT_BYTES} bytes (16 KiB)`,
+        hint: 'shorten it, e.g. remove comments or unused tasks',
       }],
       warnings: [],
       eventCount: 0,

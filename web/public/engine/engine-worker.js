@@ -3,7 +3,7 @@
  * A classic worker, so that it can importScripts Emscripten's output untouched.
  * Protocol: the page posts {id, method, args}; the worker answers {id, result} or
  * {id, error}. The first call must be {method: 'init', args: [{build}]}, build being
- * 'single' or 'threads'. */
+ * 'single' or 'threads'. Calls are answered one at a time, in order. */
 'use strict';
 importScripts('engine-api.js');
 
@@ -15,6 +15,7 @@ const METHODS = new Set(['load', 'eventCount', 'events', 'snapshot', 'status', '
   'jsonFromText', 'textFromJson', 'formatHelp', 'find']);
 
 let api = null;
+let beforeLoad = null;  // the threaded build's, see engine-threads.js
 
 async function init(options) {
   const build = BUILDS[options && options.build];
@@ -27,11 +28,14 @@ async function init(options) {
     locateFile: (path) => new URL(path, self.location.href).href,
   });
   api = self.PollscopeEngineApi.createApi(Module);
+  if (Module.threadWorkers) {
+    importScripts('engine-threads.js');
+    beforeLoad = self.PollscopeThreadWorkers.create(Module, api);
+  }
   return { build: api.build };
 }
 
-self.onmessage = async (event) => {
-  const { id, method, args } = event.data || {};
+async function handle({ id, method, args }) {
   try {
     let result;
     if (method === 'init') {
@@ -41,10 +45,18 @@ self.onmessage = async (event) => {
     } else if (!METHODS.has(method)) {
       throw new Error(`unknown engine method "${method}"`);
     } else {
-      result = api[method](...(Array.isArray(args) ? args : []));
+      const list = Array.isArray(args) ? args : [];
+      if (method === 'load' && beforeLoad) await beforeLoad(list[0]);
+      result = api[method](...list);
     }
     self.postMessage({ id, result });
   } catch (error) {
     self.postMessage({ id, error: String((error && error.message) || error) });
   }
+}
+
+// In order: a load waiting for its thread workers must not be overtaken.
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data || {}));
 };

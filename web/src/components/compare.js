@@ -4,6 +4,7 @@
 import { h, clear } from '../core/dom.js';
 import { EXECUTORS, describeStatus, formatCount, formatTime } from '../core/format.js';
 import { RunSession } from '../core/session.js';
+import { EngineTimeout } from '../engine/client.js';
 import { stepLabel } from '../core/step-model.js';
 import { Timeline } from './timeline.js';
 import { countersTable, COUNTER_COLUMNS } from './counters.js';
@@ -106,7 +107,13 @@ class Side {
       return this.#notRun(`${this.executor} cannot run these tasks: ${e.message.replace(/^tasks\[\d+\]\.ops\[\d+\]: /, '')}` +
         `${converted.errors.length > 1 ? ` (and ${converted.errors.length - 1} more)` : ''}`);
     }
-    const result = await this.session.load(converted.text, { keepStep: false });
+    let result;
+    try {
+      result = await this.session.load(converted.text, { keepStep: false });
+    } catch (error) {
+      if (seq !== this.seq) return undefined;
+      return this.#notRun(error instanceof EngineTimeout ? error.message : `The engine failed: ${error.message}`);
+    }
     if (seq !== this.seq) return undefined;
     if (!result.ok) {
       const e = result.errors[0];

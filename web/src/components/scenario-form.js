@@ -32,6 +32,14 @@ const SHAPE = {
   lose_waker: {},
 };
 
+/* A select of the kinds, built once: each row's select clones its options (a task of
+ * 256 operations has 2,560 of them). */
+let kindTemplate = null;
+function kindOptions() {
+  kindTemplate ||= h('select', null, OP_KINDS.map(([value, text]) => h('option', { value, title: text }, value)));
+  return [...kindTemplate.cloneNode(true).options];
+}
+
 function clone(value) {
   return JSON.parse(JSON.stringify(value));
 }
@@ -276,19 +284,30 @@ export class ScenarioForm {
     const kind = h('select', {
       'data-testid': 'op-kind', 'aria-label': `${label}: kind`, 'data-path': `${path}.kind`, 'data-focus-key': `${path}.kind`,
       onchange: (e) => { task.ops[oi] = defaultOp(e.target.value, s, ti); this.#edit(true); },
-    }, OP_KINDS.map(([value, text]) => h('option', { value, selected: value === op.kind, title: text }, value)));
+    }, kindOptions());
+    kind.value = op.kind;
     let target = null;
     if (shape.target) {
       const key = shape.target === 'task' ? 'task' : 'channel';
       const names = shape.target === 'task' ? taskNames : channelNames;
       const current = op[key] || '';
-      const options = names.map((n) => h('option', { value: n, selected: n === current }, n));
-      if (!names.includes(current)) options.unshift(h('option', { value: current, selected: true }, current ? `${current} (missing)` : '—'));
+      const missing = names.includes(current) ? null
+        : h('option', { value: current, selected: true }, current ? `${current} (missing)` : '—');
+      // The other names only once the select is used: at the limits (64 channels, 128
+      // sends and receives) the lists came to 8,000 options, and building and laying
+      // them out held the page for half a second on every run.
+      const fill = () => {
+        if (target.dataset.filled) return;
+        target.dataset.filled = 'true';
+        target.replaceChildren(...[missing, ...names.map((n) => h('option', { value: n, selected: n === current }, n))]
+          .filter(Boolean));
+      };
       target = h('select', {
         'data-testid': 'op-target', 'aria-label': `${label}: ${shape.target}`, 'data-path': `${path}.${key}`,
         'data-focus-key': `${path}.${key}`,
+        onfocus: fill, onpointerdown: fill,
         onchange: (e) => { op[key] = e.target.value; this.#edit(); },
-      }, options);
+      }, missing || h('option', { value: current, selected: true }, current));
     }
     let value = null;
     if (shape.value) {

@@ -54,7 +54,7 @@ export function describeStatus(status) {
         tone: 'bad',
       };
     }
-    case 'budget_exhausted':
+    case 'budget exhausted':
       return { word: 'budget exhausted', detail: `stopped after ${plural(status.events, 'event')}`, tone: 'warn' };
     default:
       return { word: String(status.status), detail: status.summary || '', tone: 'idle' };

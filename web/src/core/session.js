@@ -15,6 +15,11 @@ import { carryStep, clampStep } from './step-model.js';
 
 let nextRunId = 1;
 
+/* The wall-clock limit of one run. Runs on the virtual clock end within their
+ * event budget in about a second; on the real clock, sleep and block really wait
+ * (a block holds its thread for up to 10 s, a sleep for up to an hour). */
+export const RUN_TIMEOUT_MS = 30000;
+
 /* The line of the block operation a frame is at (or the last one before it). */
 function blockLine(scenario, frame) {
   const fn = scenario && scenario.tasks[frame.function];
@@ -27,6 +32,7 @@ export class RunSession extends Emitter {
   constructor(engine) {
     super();
     this.engine = engine;
+    this.timeoutMs = RUN_TIMEOUT_MS;
     this.run = null;       // {id, text, scenario, status, total, final, cache, result, blocking}
     this.step = 0;
     this.snapshot = null;
@@ -47,7 +53,8 @@ export class RunSession extends Emitter {
     this.emit('loading', { text });
     const work = (async () => {
       // Sent together: the worker answers them in order without a round trip between.
-      const [parsed, result] = await Promise.all([this.engine.jsonFromText(text), this.engine.load(text, { maxEvents })]);
+      const [parsed, result] = await Promise.all([this.engine.jsonFromText(text),
+        this.engine.load(text, { maxEvents, timeoutMs: this.timeoutMs })]);
       if (!result.ok) return { result, parsed };
       const final = await this.engine.snapshot(result.eventCount);
       return { result, parsed, final };

@@ -43,7 +43,7 @@ export function computeWarnings({ status, final, blocking = [] }) {
         `nothing else for ${formatTime(b.duration)}.`,
     });
   }
-  if (status.status === 'budget_exhausted') {
+  if (status.status === 'budget exhausted') {
     warnings.push({
       kind: 'budget',
       severity: 'warning',

@@ -7,13 +7,23 @@
  *   const snap = await engine.snapshot(37);
  *
  * cancel() stops a run that takes too long by terminating the worker, and starts a
- * fresh one: the engine is single-threaded inside, so there is no gentler way. */
+ * fresh one: a run does not return to the worker's event loop until it ends, so
+ * there is no gentler way (it also ends the real threads of the threaded build). */
 import { detectBuild } from './detect.js';
 
 export class EngineCancelled extends Error {
   constructor(message = 'the run was stopped') {
     super(message);
     this.name = 'EngineCancelled';
+  }
+}
+
+/* A run stopped by its wall-clock limit (load's timeoutMs); the message is for the reader. */
+export class EngineTimeout extends EngineCancelled {
+  constructor(timeoutMs) {
+    super(`The run was stopped after ${Math.round(timeoutMs / 100) / 10} s, the limit for one run: on the real clock, ` +
+      'sleep and block really wait. Shorten them, or lower max_events or the counts, then edit to run again.');
+    this.name = 'EngineTimeout';
   }
 }
 
@@ -43,8 +53,8 @@ export class EngineClient {
     return this.ready;
   }
 
-  /* Runs `text`; rejects with EngineCancelled if cancel() is called meanwhile or
-   * `timeoutMs` passes (the worker is then replaced). */
+  /* Runs `text`; rejects with EngineCancelled if cancel() is called meanwhile, or
+   * with EngineTimeout when `timeoutMs` passes (the worker is then replaced). */
   async load(text, { maxEvents = 0, timeoutMs = 0 } = {}) {
     await this.start();
     this.onProgress({ stage: 'running', message: 'running the scenario' });
@@ -53,8 +63,9 @@ export class EngineClient {
     let timer;
     const limit = new Promise((_, reject) => {
       timer = setTimeout(() => {
-        this.cancel(`stopped after ${Math.round(timeoutMs / 1000)} s: the run took longer than its wall-clock limit`);
-        reject(new EngineCancelled('timeout'));
+        const error = new EngineTimeout(timeoutMs);
+        this.cancel(error);
+        reject(error);
       }, timeoutMs);
     });
     try {
@@ -76,11 +87,12 @@ export class EngineClient {
   /* The first event from `from` matching {kinds, task, backward}, searched in the worker. */
   async find(from, query) { await this.start(); return this.#send('find', [from, query]); }
 
+  /* `reason`: a message, or the EngineCancelled every call in flight rejects with. */
   cancel(reason = 'the run was stopped') {
     if (this.worker) this.worker.terminate();
     this.worker = null;
     this.ready = null;
-    this.#failAll(new EngineCancelled(reason));
+    this.#failAll(reason instanceof EngineCancelled ? reason : new EngineCancelled(reason));
   }
 
   dispose() { this.cancel('the engine was closed'); }
