@@ -14,6 +14,7 @@
 // No threads: nothing to test here.
 #else
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -311,10 +312,17 @@ TEST_CASE("ThreadPerTaskRuntime: a wake from another thread racing the end of ea
 // --- stall detection ------------------------------------------------------------------------
 
 namespace {
-/// Pending at every poll, keeping no waker: nothing can ever wake it.
+/// Pending at every poll, keeping no waker: nothing can ever wake it. Its first poll
+/// waits until `may_return` is set, so that the test can spawn more tasks before the
+/// pool finds it stuck (a stall check between the two spawns would rightly report
+/// this task alone).
 struct Stuck {
   using Output = int;
-  Poll<int> poll(Context&) { return pollscope::pending; }
+  const std::atomic<bool>* may_return;
+  Poll<int> poll(Context&) {
+    while (!may_return->load(std::memory_order_acquire)) std::this_thread::yield();
+    return pollscope::pending;
+  }
 };
 }  // namespace
 
@@ -322,8 +330,10 @@ TEST_CASE("ThreadPool: a task awaiting a stuck task is stuck too: its waker, par
           "does not count as alive outside",
           "[thread_pool][stall][threads]") {
   ThreadPool pool(1);
-  JoinHandle<int> stuck = pool.spawn(Stuck{});
+  std::atomic<bool> both_spawned{false};
+  JoinHandle<int> stuck = pool.spawn(Stuck{&both_spawned});
   JoinHandle<int> awaiting = pool.spawn(std::move(stuck));
+  both_spawned.store(true, std::memory_order_release);
   try {
     (void)awaiting.join();
     FAIL("join() returned");
