@@ -53,7 +53,14 @@ run_cmake_leg() {
 
   log "== ctest $dir"
   local out="$dir/ctest-output.log" rc=0
-  (cd "$dir" && ctest --output-on-failure -j2 --no-tests=ignore) 2>&1 | tee "$out" || rc=$?
+  # Compatibility shim for Emscripten 3.1.6's pthread runtime under Node 20: a test
+  # process occasionally segfaults while Node exits, after Catch2 printed "All tests
+  # passed" (seen once in ~2,000 wasm-pthread test processes, in a test that starts
+  # no thread). Such a test runs once more; a real failure fails both runs. Delete
+  # when the toolchain moves past 3.1.6 (or when that exit crash is understood).
+  local -a retry=()
+  [[ "$leg" == wasm-pthread ]] && retry=(--repeat until-pass:2)
+  (cd "$dir" && ctest --output-on-failure -j2 --no-tests=ignore "${retry[@]}") 2>&1 | tee "$out" || rc=$?
   # "100% tests passed, 0 tests failed out of 12"
   local line
   line="$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 || true)"
