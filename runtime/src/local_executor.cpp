@@ -52,23 +52,15 @@ void LocalCore::push(TaskHeader* task) {
   if (tracing()) trace(EventKind::enqueue, task->id, queue_.size());
 }
 
-void LocalCore::trace(EventKind kind, TaskId task, std::uint64_t value, WakeSource source, std::uint64_t other,
-                      std::uint32_t thread) {
-  Event e;
-  e.kind = kind;
-  e.task = task;
-  e.value = value;
-  e.source = source;
-  e.other = other;
-  e.thread = thread;
-  emit(std::move(e));
+void LocalCore::trace(EventKind kind, TaskId task, std::uint64_t value, WakeSource source, std::uint64_t other) {
+  trace_inline(kind, task, value, source, other);
 }
 
 void LocalCore::trace_own_wake(TaskHeader* task, EventKind how) {
   std::uint64_t other = 0;
   const WakeSource source = classify_wake(task->id, other);
   if (source == WakeSource::self) tls_scope.woke_self = true;
-  trace(how, task->id, 0, source, other);
+  trace_inline(how, task->id, 0, source, other);
 }
 
 void LocalCore::wake(TaskHeader* task, EventKind how) {
@@ -119,7 +111,7 @@ void LocalCore::drain_remote() {
     // A task woken during its last poll is SCHEDULED already (poll_task re-queued it).
     const bool enqueue = schedule(w.task);
     if (tracing()) {
-      trace(w.how, w.task->id, 0, w.source, 0, w.source == WakeSource::thread ? kExternalThread : 0);
+      emit(w.how, w.task->id, 0, w.source == WakeSource::thread ? kExternalThread : 0, w.source);
     }
     if (enqueue) push(w.task);
     w.task->release();  // the wake's own reference (the registry's backs the entry)
@@ -135,6 +127,7 @@ RunReport LocalCore::run(TaskHeader* target) {
   if (running_) throw std::logic_error("LocalExecutor::run() called from inside one of its own tasks");
   running_ = true;
   ScopeGuard scope(ThreadScope{this, 0, 0, false, false});
+  TraceBatchScope batch(*this);
   struct Reset {
     bool& flag;
     ~Reset() { flag = false; }
@@ -157,9 +150,13 @@ RunReport LocalCore::run(TaskHeader* target) {
         task->fold_and_release();  // closed while it was queued: the entry owned the reference
         continue;
       }
-      if (tracing()) trace(EventKind::dequeue, task->id, queue_.size());
+      if (tracing()) {
+        hold_time();
+        trace_inline(EventKind::dequeue, task->id, queue_.size());
+      }
       ++report.polls;
       poll_task(task);
+      release_time();
       if (target && target->is_finished()) return report;
       continue;
     }
@@ -192,7 +189,7 @@ void LocalCore::poll_task(TaskHeader* task) {
   // The registry's reference backs the poll and the waker lent to it.
   tls_scope.polling = task->id;
   tls_scope.woke_self = false;
-  if (tracing()) trace(EventKind::poll_start, task->id);
+  if (tracing()) trace_inline(EventKind::poll_start, task->id);
   Waker waker = WakerAccess::borrow(borrowed_task_waker(task));
   Context cx(waker);
   const bool done = task->vtable->poll(task, cx);
@@ -203,7 +200,7 @@ void LocalCore::poll_task(TaskHeader* task) {
     return;
   }
   tls_scope.polling = 0;
-  if (tracing()) trace(EventKind::poll_pending, task->id, 0, tls_scope.woke_self ? WakeSource::self : WakeSource::none);
+  if (tracing()) trace_inline(EventKind::poll_pending, task->id, 0, tls_scope.woke_self ? WakeSource::self : WakeSource::none);
   std::uint32_t s = load_state(task);
   // Woken from another thread during the poll: re-queued now, like a wake of its own
   // (run() traces that wake when it takes it from remote_, and finds it SCHEDULED).
@@ -377,6 +374,7 @@ void LocalCore::wait_for_outside_wakers() {
 void LocalCore::shutdown() noexcept {
   {
     ScopeGuard scope(ThreadScope{this, 0, 0, false, false});
+  TraceBatchScope batch(*this);
     shut_down_ = true;
     // Destroying a future runs arbitrary destructors (which may drop wakers, handles,
     // even abort other tasks), so take the tasks one at a time from the front.

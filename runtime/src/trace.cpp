@@ -2,26 +2,65 @@
 
 #include <mutex>
 
+#include "pollscope/detail/trace_words.hpp"
+
 namespace pollscope {
+
+std::vector<Event> TraceBatch::decode() const {
+  std::vector<Event> out;
+  out.reserve(events);
+  detail::trace_words::Decoder decoder(first_seq, std::chrono::nanoseconds(0));
+  std::size_t at = 0;
+  Event e;
+  while (decoder.next(words, at, e)) out.push_back(std::move(e));
+  return out;
+}
+
+void Tracer::record(const TraceBatch& batch) {
+  for (const Event& e : batch.decode()) record(e);
+}
 
 void TraceRecorder::record(const Event& event) {
   std::lock_guard<detail::SpinLock> lock(lock_);
-  events_.push_back(event);
+  if (event.seq != next_seq_) detail::trace_words::append_seq(words_, event.seq);
+  if (time_ != event.time) detail::trace_words::append_time(words_, event.time.count());
+  detail::trace_words::append_event(words_, event);
+  next_seq_ = event.seq + 1;
+  time_ = event.time;
+  ++events_;
+}
+
+void TraceRecorder::record(const TraceBatch& batch) {
+  std::lock_guard<detail::SpinLock> lock(lock_);
+  if (batch.first_seq != next_seq_) detail::trace_words::append_seq(words_, batch.first_seq);
+  words_.insert(words_.end(), batch.words.begin(), batch.words.end());
+  next_seq_ = batch.first_seq + batch.events;
+  time_.reset();  // the batch's last time mark, which only a decode would tell
+  events_ += batch.events;
 }
 
 std::vector<Event> TraceRecorder::events() const {
   std::lock_guard<detail::SpinLock> lock(lock_);
-  return events_;
+  std::vector<Event> out;
+  out.reserve(events_);
+  detail::trace_words::Decoder decoder;
+  std::size_t at = 0;
+  Event e;
+  while (decoder.next(words_, at, e)) out.push_back(std::move(e));
+  return out;
 }
 
 std::size_t TraceRecorder::size() const {
   std::lock_guard<detail::SpinLock> lock(lock_);
-  return events_.size();
+  return events_;
 }
 
 void TraceRecorder::clear() {
   std::lock_guard<detail::SpinLock> lock(lock_);
-  events_.clear();
+  words_.clear();
+  events_ = 0;
+  next_seq_ = 0;
+  time_ = std::chrono::nanoseconds(0);
 }
 
 const char* to_string(EventKind kind) noexcept {

@@ -1,5 +1,6 @@
 // Tests for pollscope/trace.hpp: Event numbering, TraceRecorder, to_string,
-// format_duration and format_event. The test of TraceRecorder under concurrent
+// format_duration and format_event, and when a tracer gets events (one by one or
+// in batches) and with which times. The test of TraceRecorder under concurrent
 // recording starts a std::thread: it lives in local_executor_threads_tests.cpp.
 #include <chrono>
 #include <cstdint>
@@ -11,7 +12,11 @@
 
 #include <pollscope/async.hpp>
 #include <pollscope/block_on.hpp>
+#include <pollscope/blocking.hpp>
 #include <pollscope/count.hpp>
+#include <pollscope/detail/clock.hpp>
+#include <pollscope/detail/trace_buffer.hpp>
+#include <pollscope/detail/trace_words.hpp>
 #include <pollscope/local_executor.hpp>
 #include <pollscope/sleep.hpp>
 #include <pollscope/trace.hpp>
@@ -273,4 +278,209 @@ TEST_CASE(
                                       "[0ns] poll task 1 -> Ready",
                                       "[0ns] task 1 complete",
                                   });
+}
+
+// --- delivery: batches, and what a batched tracer sees when ---
+
+namespace {
+
+/// A tracer that takes batches and notes each delivery: a batch (how many events)
+/// or a single event; `events` is everything, decoded.
+class DeliveryLog final : public pollscope::Tracer {
+ public:
+  void record(const Event& event) override {
+    deliveries.push_back("event " + std::string(pollscope::to_string(event.kind)));
+    events.push_back(event);
+  }
+  void record(const pollscope::TraceBatch& batch) override {
+    const std::vector<Event> decoded = batch.decode();
+    REQUIRE(decoded.size() == batch.events);
+    deliveries.push_back("batch of " + std::to_string(batch.events) + " ending " +
+                         pollscope::to_string(decoded.back().kind));
+    events.insert(events.end(), decoded.begin(), decoded.end());
+  }
+  bool batched() const noexcept override { return batched_; }
+
+  explicit DeliveryLog(bool batched = true) : batched_(batched) {}
+  std::vector<std::string> deliveries;
+  std::vector<Event> events;
+
+ private:
+  bool batched_;
+};
+
+Async<> yields(int times) {
+  for (int i = 0; i < times; ++i) co_await pollscope::yield_now();
+}
+
+/// Yields `times` times, noting before each yield how many deliveries `log` had.
+Async<> yields_noting(int times, const DeliveryLog* log, std::vector<std::size_t>* seen) {
+  for (int i = 0; i < times; ++i) {
+    seen->push_back(log->deliveries.size());
+    co_await pollscope::yield_now();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("A batched tracer gets a run's events in one batch when run() returns, and events outside a run at once",
+          "[trace]") {
+  DeliveryLog log;
+  ExecutorOptions options;
+  options.virtual_clock = true;
+  options.tracer = &log;
+  LocalExecutor ex(options);
+  std::vector<std::size_t> seen;
+  (void)ex.spawn(yields_noting(3, &log, &seen));
+  REQUIRE(log.deliveries == Lines{"event spawn", "event enqueue"});
+
+  REQUIRE(report_text(ex.run()) == "completed, 4 polls, stuck {}");
+  // Nothing of the run reached the tracer while it ran.
+  REQUIRE(seen == std::vector<std::size_t>{2, 2, 2});
+  REQUIRE(log.deliveries == Lines{"event spawn", "event enqueue", "batch of 19 ending complete"});
+  for (std::size_t i = 0; i < log.events.size(); ++i) REQUIRE(log.events[i].seq == i);
+}
+
+TEST_CASE("Batched and unbatched delivery give a tracer the same events", "[trace]") {
+  auto trace_with = [](DeliveryLog& log) {
+    ExecutorOptions options;
+    options.virtual_clock = true;
+    options.tracer = &log;
+    LocalExecutor ex(options);
+    (void)ex.spawn(sleeps_then_yields(3ms));
+    (void)ex.spawn(pollscope::count(4));
+    (void)ex.spawn(yields(2));
+    REQUIRE(report_text(ex.run()) == "completed, 10 polls, stuck {}");
+  };
+  DeliveryLog batched(true), unbatched(false);
+  trace_with(batched);
+  trace_with(unbatched);
+  REQUIRE(batched.events.size() > 40);
+  REQUIRE(batched.events == unbatched.events);
+  REQUIRE(unbatched.deliveries.size() == unbatched.events.size());
+  REQUIRE(batched.deliveries.size() == 6 + 1);  // 3 spawns and enqueues, then the run
+}
+
+TEST_CASE("A batch is delivered before the executor parks, ending with the park event", "[trace]") {
+  DeliveryLog log;
+  ExecutorOptions options;
+  options.tracer = &log;  // real clock: the executor really waits for the timer
+  LocalExecutor ex(options);
+  (void)ex.spawn(sleeps_then_yields(2ms));
+  REQUIRE(report_text(ex.run()) == "completed, 3 polls, stuck {}");
+  REQUIRE(log.deliveries.size() == 4);
+  REQUIRE(log.deliveries[2].rfind("batch of ", 0) == 0);
+  REQUIRE(log.deliveries[2].substr(log.deliveries[2].size() - 11) == "ending park");
+  REQUIRE(log.deliveries[3].substr(log.deliveries[3].size() - 15) == "ending complete");
+}
+
+TEST_CASE("A run with more events than a batch holds delivers several, numbered without gaps", "[trace]") {
+  DeliveryLog log;
+  TraceRecorder recorder;
+  for (pollscope::Tracer* tracer : std::initializer_list<pollscope::Tracer*>{&log, &recorder}) {
+    ExecutorOptions options;
+    options.virtual_clock = true;
+    options.tracer = tracer;
+    LocalExecutor ex(options);
+    (void)ex.spawn(yields(1000));
+    REQUIRE(report_text(ex.run()) == "completed, 1001 polls, stuck {}");
+  }
+  // A yield is five one-word events (and on a virtual clock no mark): 1024 words
+  // fill a batch about every 200 polls.
+  REQUIRE(log.deliveries.size() == 2 + 5);
+  REQUIRE(log.events.size() == 2 + 5 * 1000 + 4);
+  for (std::size_t i = 0; i < log.events.size(); ++i) REQUIRE(log.events[i].seq == i);
+  REQUIRE(recorder.events() == log.events);
+}
+
+TEST_CASE("On the real clock a poll's events carry the time it started, and times never run backwards",
+          "[trace]") {
+  // The executor's clock starts at its first reading (the first spawn's event).
+  const std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  TraceRecorder recorder;
+  ExecutorOptions options;
+  options.tracer = &recorder;
+  LocalExecutor ex(options);
+  (void)ex.spawn(yields(200));
+  (void)ex.spawn(sleeps_then_yields(1ms));
+  (void)ex.spawn([]() -> Async<> {
+    pollscope::blocking_call(2ms);  // the events after it in this poll happen 2 ms later
+    co_await pollscope::yield_now();
+  }());
+  REQUIRE(report_text(ex.run()) == "completed, 206 polls, stuck {}");
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+
+  const std::vector<Event> events = recorder.events();
+  REQUIRE(events.back().time <= elapsed);
+  std::chrono::nanoseconds poll_time{-1};
+  bool blocked = false;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    if (i > 0) REQUIRE(events[i - 1].time <= e.time);
+    if (e.kind == EventKind::dequeue) {
+      poll_time = e.time;
+      blocked = false;
+    } else if (e.kind == EventKind::blocking) {
+      REQUIRE(e.time == poll_time);
+      blocked = true;
+    } else if (e.kind == EventKind::poll_start || e.kind == EventKind::poll_pending ||
+               e.kind == EventKind::wake_by_ref) {
+      if (blocked) {
+        REQUIRE(e.time >= poll_time + 2ms);
+      } else {
+        REQUIRE(e.time == poll_time);
+      }
+    }
+  }
+}
+
+TEST_CASE("TraceRecorder keeps single events and batches in one stream with exact seq and time", "[trace]") {
+  TraceRecorder recorder;
+  Event first = at_5ms(EventKind::spawn);
+  first.seq = 0;
+  recorder.record(first);
+
+  pollscope::detail::Clock clock(/*is_virtual=*/true);
+  clock.advance_to(9ms);
+  pollscope::detail::TraceBuffer buffer(clock);
+  buffer.mark(buffer.stamp_now());
+  buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::poll_start, 2, 0, WakeSource::none));
+  buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::poll_ready, 2, 0, WakeSource::none));
+  recorder.record(buffer.batch(20));  // seq 20 and 21 (not following seq 0)
+
+  Event last = at_5ms(EventKind::complete);  // seq 22, back at 5 ms: after a batch the time is re-marked
+  last.seq = 22;
+  recorder.record(last);
+
+  REQUIRE(recorder.size() == 4);
+  const std::vector<Event> events = recorder.events();
+  REQUIRE(events.size() == 4);
+  REQUIRE(events[0] == first);
+  REQUIRE(events[1].seq == 20);
+  REQUIRE(events[1].time == 9ms);
+  REQUIRE(events[1].kind == EventKind::poll_start);
+  REQUIRE(events[2].seq == 21);
+  REQUIRE(events[2].kind == EventKind::poll_ready);
+  REQUIRE(events[3] == last);
+}
+
+TEST_CASE("A tracer that only takes single events gets a batch's events one by one, decoded", "[trace]") {
+  class SingleEvents final : public pollscope::Tracer {
+   public:
+    void record(const Event& event) override {
+      deliveries.push_back("event " + std::string(pollscope::to_string(event.kind)));
+      events.push_back(event);
+    }
+    using pollscope::Tracer::record;  // the default record(const TraceBatch&)
+    std::vector<std::string> deliveries;
+    std::vector<Event> events;
+  } log;
+  pollscope::detail::Clock clock(/*is_virtual=*/true);
+  pollscope::detail::TraceBuffer buffer(clock);
+  buffer.mark(buffer.stamp_now());
+  buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::poll_start, 3, 0, WakeSource::none));
+  buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::complete, 3, 0, WakeSource::none));
+  log.record(buffer.batch(5));
+  REQUIRE(log.deliveries == Lines{"event poll_start", "event complete"});
+  REQUIRE(log.events[1].seq == 6);
 }

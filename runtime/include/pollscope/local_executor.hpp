@@ -92,12 +92,18 @@ class LocalCore final : public TaskScheduler, public ExecutorCore {
   void wait_for_remote(std::optional<std::chrono::nanoseconds> deadline);
   void wait_for_outside_wakers();
   bool wakers_alive_outside() const;
-  // Tracing, out of line: an Event built inline would cost the untraced hot paths a
-  // large stack frame and register saves. Not marked cold: with a tracer attached
-  // these are the hot path, and cold code is optimised for size.
+  // Tracing. trace() is out of line: even the one-word path into an open batch
+  // (emit_short) inlined costs some untraced hot paths register saves (push()). Not
+  // marked cold: with a tracer attached these are the hot path, and cold code is
+  // optimised for size. trace_inline() is for the hottest events where inlining
+  // costs the untraced path nothing (run(), poll_task(), measured in instructions
+  // per yield with callgrind) and for code that only runs traced.
   [[gnu::noinline]] void trace(EventKind kind, TaskId task, std::uint64_t value = 0,
-                               WakeSource source = WakeSource::none, std::uint64_t other = 0,
-                               std::uint32_t thread = 0);
+                               WakeSource source = WakeSource::none, std::uint64_t other = 0);
+  void trace_inline(EventKind kind, TaskId task, std::uint64_t value = 0, WakeSource source = WakeSource::none,
+                    std::uint64_t other = 0) {
+    if (!emit_short(kind, task, value, source, other)) emit_fields(kind, task, value, source, other);
+  }
   [[gnu::noinline]] void trace_own_wake(TaskHeader* task, EventKind how);
   [[gnu::noinline]] void trace_completion(TaskHeader* task);
 

@@ -3,6 +3,8 @@
 /// Tracer. The playground renders these events; the CLI prints them.
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -61,7 +63,12 @@ enum class WakeSource : std::uint8_t {
 
 struct Event {
   std::uint64_t seq = 0;                ///< 0, 1, 2... per executor, no gaps
-  std::chrono::nanoseconds time{0};     ///< since the executor started (virtual or real)
+  /// Since the executor started (virtual or real). On the real clock, a
+  /// single-threaded executor (LocalExecutor) reads its clock once per poll: the
+  /// dequeue that starts a poll and every event during it carry the time the poll
+  /// started (and the time after a blocking call, for events after one); events
+  /// outside polls, and every event of a threaded executor, read the clock.
+  std::chrono::nanoseconds time{0};
   std::uint32_t thread = 0;             ///< logical thread: 0 for single-threaded executors
   TaskId task = 0;                      ///< 0 when no task is involved
   EventKind kind = EventKind::spawn;
@@ -73,29 +80,62 @@ struct Event {
   bool operator==(const Event&) const = default;
 };
 
-/// Receives the events of one executor. Single-threaded executors call `record`
-/// from the thread that drives them; threaded ones serialise their calls. Events
-/// arrive in `seq` order. `record` must not call back into the executor.
+/// Events an executor held back and hands over at once (see Tracer::batched()), in
+/// the compact encoding of detail/trace_words.hpp. The words start with a time mark
+/// or a calibration entry; the first event has seq `first_seq`, the others follow
+/// without gaps.
+struct TraceBatch {
+  std::uint64_t first_seq = 0;
+  std::uint64_t events = 0;  ///< how many events `words` encodes
+  std::span<const std::uint64_t> words;
+  /// The events, decoded.
+  std::vector<Event> decode() const;
+};
+
+/// Receives the events of one executor, in `seq` order. `record` must not call back
+/// into the executor, and should not throw (a batch whose delivery throws is lost).
+///
+/// Delivery: a tracer gets each event as it happens (record(const Event&)), unless
+/// batched() says it takes batches: then LocalExecutor holds the events of a run
+/// back and delivers them with record(const TraceBatch&) when its buffer fills,
+/// before its thread parks, and when run() returns. Events outside a run, and the
+/// events of every other executor, are still delivered one by one. A tracer
+/// that must see an event before the executor goes on (e.g. to synchronise a test
+/// with a park) leaves batched() false.
+///
+/// Threading: single-threaded executors call the tracer from the thread that drives
+/// them; threaded ones serialise their calls.
 class Tracer {
  public:
   virtual ~Tracer() = default;
   virtual void record(const Event& event) = 0;
+  /// Batched delivery. The default decodes the batch and records each event.
+  virtual void record(const TraceBatch& batch);
+  /// Asked once, when the tracer is attached to an executor.
+  virtual bool batched() const noexcept { return false; }
 };
 
-/// A Tracer that keeps every event in memory. Thread-safe: record() appends under a
-/// spin lock (an append is a few dozen instructions, a mutex would double a traced
-/// run's cost), events() copies under it.
+/// A Tracer that keeps every event in memory, compactly: it takes batches and keeps
+/// their words (8 bytes for most events), decoding only when events() is called.
+/// Thread-safe: records append under a spin lock (an append is a few dozen
+/// instructions, a mutex would double a traced run's cost), events() decodes under it.
 class TraceRecorder final : public Tracer {
  public:
   void record(const Event& event) override;
-  /// A copy, safe to take while threads are still recording.
+  void record(const TraceBatch& batch) override;
+  bool batched() const noexcept override { return true; }
+  /// A decoded copy, safe to take while threads are still recording.
   std::vector<Event> events() const;
   std::size_t size() const;
   void clear();
 
  private:
   mutable detail::SpinLock lock_;
-  std::vector<Event> events_;
+  std::vector<std::uint64_t> words_;  // detail/trace_words.hpp
+  std::size_t events_ = 0;
+  // The seq and time a decoder gives the next event (time unknown after a batch).
+  std::uint64_t next_seq_ = 0;
+  std::optional<std::chrono::nanoseconds> time_{std::chrono::nanoseconds(0)};
 };
 
 const char* to_string(EventKind kind) noexcept;
