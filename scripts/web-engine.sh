@@ -42,8 +42,9 @@ build_single() {
 # its event loop), and a worker whose thread ended only returns to the pool once the
 # run is over. 17 = the 16 real threads the scenario limits allow (thread_per_task:
 # the root and 15 spawned tasks; thread_pool: at most 8 workers) and the runtime's
-# timer thread; the bindings refuse a scenario whose spawns would start more (a spawn
-# in a task called several times runs each time) and tell the worker the number.
+# timer thread; the scenario validation (runtime/src/scenario.cpp) refuses a scenario
+# whose spawns would start more (a spawn in a task called several times runs each
+# time), and the bindings tell the worker the number.
 # No PTHREAD_POOL_SIZE: a pool made at the start cost the first render ~300 ms (17
 # workers loading beside the page on 2 cores), and most runs use no thread.
 # STRICT=2: a thread with no worker left fails to start instead of hanging the engine.

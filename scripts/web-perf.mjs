@@ -13,10 +13,10 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './web-serve.mjs';
+import { pageSize, PAGE_BUDGET } from './page-size.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
@@ -30,63 +30,6 @@ const results = [];
 function report(name, value, budget, ok, detail = '') {
   results.push({ name, value, budget, ok });
   console.log(`${ok ? 'ok  ' : 'MISS'} ${name.padEnd(34)} ${String(value).padEnd(14)} budget ${budget}${detail ? `  (${detail})` : ''}`);
-}
-
-/* The files a page loads, from Vite's manifest (dist/.vite/manifest-PAGE.json): its
- * entry chunk and everything that chunk imports statically, plus the chunks the
- * entry imports dynamically at start (main.js -> app.js) with their static imports,
- * and their CSS. Chunks imported dynamically from deeper down are loaded on demand
- * (share.js: the Embed dialog and the exports, on first click) and are reported
- * apart. Falls back to every file in assets/ without a manifest. */
-function pageFiles(entry) {
-  const manifestFile = path.join(DIST, `.vite/manifest-${entry.replace(/\.html$/, '')}.json`);
-  if (!existsSync(manifestFile)) {
-    return { files: readdirSync(path.join(DIST, 'assets')).map((f) => `assets/${f}`), onDemand: [] };
-  }
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
-  const files = new Set();
-  const seen = new Set();
-  const visit = (key) => {
-    if (seen.has(key) || !manifest[key]) return;
-    seen.add(key);
-    const chunk = manifest[key];
-    files.add(chunk.file);
-    for (const css of chunk.css || []) files.add(css);
-    for (const dep of chunk.imports || []) visit(dep);
-  };
-  visit(entry);
-  for (const dep of manifest[entry].dynamicImports || []) visit(dep);
-  const onDemand = new Set();
-  const later = (key) => {
-    if (seen.has(key) || !manifest[key]) return;
-    seen.add(key);
-    onDemand.add(manifest[key].file);
-    for (const css of manifest[key].css || []) onDemand.add(css);
-    for (const dep of [...(manifest[key].imports || []), ...(manifest[key].dynamicImports || [])]) later(dep);
-  };
-  for (const key of [...seen]) for (const dep of manifest[key].dynamicImports || []) later(dep);
-  return { files: [...files], onDemand: [...onDemand] };
-}
-
-function gzipSizes(files) {
-  let raw = 0;
-  let gz = 0;
-  const parts = [];
-  for (const f of files) {
-    const data = readFileSync(path.join(DIST, f));
-    const z = zlib.gzipSync(data, { level: 9 }).length;
-    raw += data.length;
-    gz += z;
-    parts.push(`${f} ${kb(z)}`);
-  }
-  return { raw, gz, parts };
-}
-
-const ENGINE_SINGLE = ['engine/engine-worker.js', 'engine/engine-api.js', 'engine/pollscope-engine.js', 'engine/pollscope-engine.wasm'];
-
-function pageSize(html = 'index.html') {
-  const { files, onDemand } = pageFiles(html);
-  return { ...gzipSizes([html, ...files, ...ENGINE_SINGLE]), onDemand: gzipSizes(onDemand) };
 }
 
 const SCN_100K = 'executor local\nmax_events 100000\n\ntask main\n  spawn a\n  spawn b\n  join a\n  join b\n\n' +
@@ -180,7 +123,7 @@ async function main() {
   console.log(`machine: ${os.cpus().length} cores, load average ${load()} (timings scale with the load)`);
   // 1. Size.
   const size = pageSize();
-  report('single-threaded page, gzip -9', kb(size.gz), '300 KB', size.gz <= 300 * 1024, `raw ${kb(size.raw)}`);
+  report('single-threaded page, gzip -9', kb(size.gz), `${PAGE_BUDGET / 1024} KB`, size.gz <= PAGE_BUDGET, `raw ${kb(size.raw)}`);
   console.log(`       ${size.parts.join(' · ')}`);
   if (size.onDemand.parts.length) {
     console.log(`       loaded on demand (not in the page's load): ${size.onDemand.parts.join(' · ')}`);

@@ -17,13 +17,14 @@
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pollscope/engine/engine.hpp"
 #include "pollscope/engine/json.hpp"
 #include "pollscope/scenario.hpp"
+#include "../runtime/src/scenario_json.hpp"
 
 namespace {
 
@@ -46,7 +47,8 @@ constexpr bool kThreadsBuild =
 /// run. A worker whose thread ended only returns to the pool once the engine's worker
 /// is back in its event loop, i.e. after the run, so a run starts at most this many
 /// threads; past them a thread fails to start (-sPTHREAD_POOL_SIZE_STRICT=2). One is
-/// kept for the runtime's timer thread.
+/// kept for the runtime's timer thread. The scenario's validation refuses a run that
+/// would start more than scenario::limits::real_threads (spawns that repeat included).
 constexpr std::uint64_t kThreadWorkers = POLLSCOPE_THREAD_WORKERS;
 constexpr std::uint64_t kTaskThreads = kThreadWorkers - 1;
 static_assert(kTaskThreads >= static_cast<std::uint64_t>(scenario::limits::real_threads),
@@ -62,101 +64,9 @@ std::uint64_t clamp_index(double value, std::uint64_t limit) {
   return floored >= static_cast<double>(limit) ? limit : static_cast<std::uint64_t>(floored);
 }
 
-#ifdef __EMSCRIPTEN_PTHREADS__
-/// `threads real` with `thread_per_task` starts a thread at every spawn it runs. The
-/// parser allows 16 threads (the root and 15 spawned tasks), but a spawn inside a task
-/// that is called several times (or that calls or spawns itself again through others)
-/// runs more than once. Counts the threads a run may start; past the workers, the
-/// diagnostic that refuses it.
-std::optional<scenario::Diagnostic> too_many_threads(const scenario::Scenario& sc) {
-  if (sc.settings.executor != scenario::ExecutorKind::thread_per_task ||
-      sc.settings.threads != scenario::ThreadsKind::real) {
-    return std::nullopt;
-  }
-  using scenario::OpKind;
-  constexpr std::uint64_t kEndless = 1ull << 40;  // saturates long before overflow
-  const std::size_t n = sc.tasks.size();
-  const auto starts = [](const scenario::Op& op) { return op.kind == OpKind::spawn || op.kind == OpKind::call; };
-
-  // Tasks that run at all (from the root through spawn and call).
-  std::vector<bool> runs_at_all(n, false);
-  std::vector<int> todo{0};
-  runs_at_all[0] = true;
-  while (!todo.empty()) {
-    const scenario::Task& task = sc.tasks[static_cast<std::size_t>(todo.back())];
-    todo.pop_back();
-    for (const scenario::Op& op : task.ops) {
-      const int target = starts(op) ? sc.task_index(op.target) : -1;
-      if (target < 0 || runs_at_all[static_cast<std::size_t>(target)]) continue;
-      runs_at_all[static_cast<std::size_t>(target)] = true;
-      todo.push_back(target);
-    }
-  }
-  // How often each task's function runs: the sum over the spawns and calls of it in
-  // tasks that run. A cycle among running tasks repeats without end.
-  std::vector<std::uint64_t> runs(n, 0);
-  std::vector<int> state(n, 0);  // 0 not counted, 1 counting, 2 counted
-  const auto count = [&](const auto& self, std::size_t t) -> std::uint64_t {
-    if (state[t] == 2) return runs[t];
-    if (state[t] == 1) return kEndless;
-    state[t] = 1;
-    std::uint64_t total = t == 0 ? 1 : 0;
-    for (std::size_t c = 0; c < n; ++c) {
-      if (!runs_at_all[c]) continue;
-      for (const scenario::Op& op : sc.tasks[c].ops) {
-        if (starts(op) && sc.task_index(op.target) == static_cast<int>(t)) total = std::min(kEndless, total + self(self, c));
-      }
-    }
-    state[t] = 2;
-    return runs[t] = total;
-  };
-  std::uint64_t threads = 1;  // the root's
-  const scenario::Op* worst = nullptr;
-  std::size_t worst_task = 0;
-  for (std::size_t t = 0; t < n; ++t) {
-    if (!runs_at_all[t]) continue;
-    const std::uint64_t times = count(count, t);
-    for (const scenario::Op& op : sc.tasks[t].ops) {
-      if (op.kind != OpKind::spawn) continue;
-      threads = std::min(kEndless, threads + times);
-      if (times > 1 && (worst == nullptr || times > runs[worst_task])) {
-        worst = &op;
-        worst_task = t;
-      }
-    }
-  }
-  if (threads <= kTaskThreads || worst == nullptr) return std::nullopt;
-  const std::string& name = sc.tasks[worst_task].name;
-  const std::string limit = std::to_string(kTaskThreads);
-  std::string message = "threads real with executor thread_per_task starts a real thread at every spawn: this one ";
-  if (runs[worst_task] >= kEndless) {
-    message += "repeats without end, as task \"" + name + "\" is started again by the tasks it starts; the limit is " +
-               limit + " threads";
-  } else {
-    message += "runs " + std::to_string(runs[worst_task]) + " times, as task \"" + name + "\" runs " +
-               std::to_string(runs[worst_task]) + " times, so the run starts " + std::to_string(threads) +
-               " threads; the limit is " + limit;
-  }
-  return scenario::Diagnostic{scenario::Severity::error, worst->line, worst->column, std::move(message),
-                              "the browser runs each real thread in a Web Worker of a fixed pool; spawn fewer tasks, "
-                              "use \"executor thread_pool\", or use \"threads simulated\""};
-}
-#endif
-
 class EngineBinding {
  public:
   std::string load(const std::string& text, double max_events) {
-#ifdef __EMSCRIPTEN_PTHREADS__
-    scenario::ParseResult parsed = scenario::parse(text);
-    if (parsed.ok()) {
-      if (std::optional<scenario::Diagnostic> refused = too_many_threads(*parsed.scenario)) {
-        // Refused before it runs: the previous run stays loaded, as for any error.
-        parsed.diagnostics.push_back(std::move(*refused));
-        parsed.scenario.reset();
-        return engine::diagnostics_json(parsed);
-      }
-    }
-#endif
     engine::LoadOptions options;
     options.real_threads_available = kThreadsBuild;
     options.max_events = clamp_index(max_events, scenario::limits::max_events);
@@ -208,20 +118,32 @@ class EngineBinding {
   engine::Engine engine_;
 };
 
+/// `object` (a JSON object, as diagnostics_json writes it) with `"key": value`
+/// appended. Spliced as text: parsing it back with nlohmann would put a second JSON
+/// parser (ordered_json's, ~25 KB of wasm) into the build for one extra field.
+std::string with_field(std::string object, std::string_view key, std::string_view value) {
+  object.pop_back();  // '}'
+  if (object.size() > 1) object += ',';
+  object += '"';
+  object += key;
+  object += "\":";
+  object += value;
+  object += '}';
+  return object;
+}
+
 /// {ok, errors, warnings, text}: JSON form -> canonical text (the form editor's edits).
 std::string text_from_json(const std::string& json) {
   const scenario::ParseResult result = scenario::from_json(json);
-  nlohmann::ordered_json out = nlohmann::ordered_json::parse(engine::diagnostics_json(result));
-  out["text"] = result.ok() ? nlohmann::ordered_json(scenario::to_text(*result.scenario)) : nullptr;
-  return out.dump();
+  return with_field(engine::diagnostics_json(result), "text",
+                    result.ok() ? nlohmann::ordered_json(scenario::to_text(*result.scenario)).dump() : "null");
 }
 
 /// {ok, errors, warnings, scenario}: text -> JSON form.
 std::string json_from_text(const std::string& text) {
   const scenario::ParseResult result = scenario::parse(text);
-  nlohmann::ordered_json out = nlohmann::ordered_json::parse(engine::diagnostics_json(result));
-  out["scenario"] = result.ok() ? nlohmann::ordered_json::parse(scenario::to_json(*result.scenario)) : nullptr;
-  return out.dump();
+  return with_field(engine::diagnostics_json(result), "scenario",
+                    result.ok() ? scenario::detail::to_json_value(*result.scenario).dump() : "null");
 }
 
 std::string format_help() { return std::string(scenario::format_help); }

@@ -2,7 +2,7 @@
 //
 //   pollscope run FILE [--format text|json] [--max-events N]
 //
-// Exit status: 0 completed, 1 stalled or budget exhausted, 2 invalid scenario, bad
+// Exit status: 0 completed, 1 stalled, budget exhausted or failed (a task threw), 2 invalid scenario, bad
 // option, unreadable file or unavailable executor.
 #include <cstdio>
 #include <cstdlib>
@@ -38,7 +38,7 @@ prints every event of its poll loop, then a summary.
   --format json    one JSON document: the scenario, the status and the events
   --max-events N   event budget, 1..1000000 (default: the scenario's max_events)
 
-Exit status: 0 completed, 1 stalled or budget exhausted, 2 invalid scenario, bad
+Exit status: 0 completed, 1 stalled, budget exhausted or failed (a task threw), 2 invalid scenario, bad
 option, unreadable file or unavailable executor.
 )";
 
@@ -70,6 +70,12 @@ void print_summary(const engine::Engine& eng) {
   std::printf("\n%s\n", eng.outcome().summary.c_str());
   for (const engine::StuckTask& stuck : eng.outcome().stuck) {
     std::printf("  %s (line %u): %s\n", eng.task_name(stuck.task).c_str(), stuck.line, stuck.reason.c_str());
+  }
+  if (eng.outcome().failures.size() > 1) {
+    for (const engine::TaskFailure& failure : eng.outcome().failures) {
+      std::printf("  %s (event %llu): %s\n", eng.task_name(failure.task).c_str(),
+                  static_cast<unsigned long long>(failure.step), failure.message.c_str());
+    }
   }
   std::printf("polls: %llu  pending polls: %llu  wakes: %llu  self-wakes: %llu  wasted polls: %llu\n",
               static_cast<unsigned long long>(t.polls), static_cast<unsigned long long>(t.pending_polls),

@@ -4,6 +4,7 @@
 // column in the text, a path in the JSON); `check` then applies every rule that spans
 // several lines, so the text and the JSON are validated identically.
 #include "pollscope/scenario.hpp"
+#include "scenario_json.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -662,6 +663,85 @@ void check_call_cycles(
   }
 }
 
+// `threads real` with `thread_per_task` starts a real thread at every spawn it runs.
+// The limit on spawned tasks (check) keeps the spawn sites to 15, but a spawn inside a
+// task that is called several times (or that is started again, through others, by the
+// tasks it starts) runs more than once. Counts the threads such a run starts and
+// refuses it past limits::real_threads, at the spawn that repeats most. For a
+// scenario without other errors (every target known, no call cycle).
+void check_repeated_spawns(Diags& d, const Draft& dr) {
+  const Scenario& sc = dr.s;
+  constexpr std::uint64_t kEndless = std::uint64_t{1} << 40;  // saturates long before overflow
+  const std::size_t n = sc.tasks.size();
+  const auto starts = [](const Op& op) { return op.kind == OpKind::spawn || op.kind == OpKind::call; };
+
+  // Tasks that run at all (from the root through spawn and call).
+  std::vector<bool> runs_at_all(n, false);
+  std::vector<int> todo{0};
+  runs_at_all[0] = true;
+  while (!todo.empty()) {
+    const Task& task = sc.tasks[static_cast<std::size_t>(todo.back())];
+    todo.pop_back();
+    for (const Op& op : task.ops) {
+      const int target = starts(op) ? sc.task_index(op.target) : -1;
+      if (target < 0 || runs_at_all[static_cast<std::size_t>(target)]) continue;
+      runs_at_all[static_cast<std::size_t>(target)] = true;
+      todo.push_back(target);
+    }
+  }
+  // How often each task's function runs: the sum over the spawns and calls of it in
+  // tasks that run. A cycle among running tasks repeats without end.
+  std::vector<std::uint64_t> runs(n, 0);
+  std::vector<int> state(n, 0);  // 0 not counted, 1 counting, 2 counted
+  const auto count = [&](const auto& self, std::size_t t) -> std::uint64_t {
+    if (state[t] == 2) return runs[t];
+    if (state[t] == 1) return kEndless;
+    state[t] = 1;
+    std::uint64_t total = t == 0 ? 1 : 0;
+    for (std::size_t c = 0; c < n; ++c) {
+      if (!runs_at_all[c]) continue;
+      for (const Op& op : sc.tasks[c].ops) {
+        if (starts(op) && sc.task_index(op.target) == static_cast<int>(t))
+          total = std::min(kEndless, total + self(self, c));
+      }
+    }
+    state[t] = 2;
+    return runs[t] = total;
+  };
+  std::uint64_t threads = 1;  // the root's
+  std::size_t worst_task = 0, worst_op = 0;
+  bool repeats = false;
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!runs_at_all[t]) continue;
+    const std::uint64_t times = count(count, t);
+    for (std::size_t j = 0; j < sc.tasks[t].ops.size(); ++j) {
+      if (sc.tasks[t].ops[j].kind != OpKind::spawn) continue;
+      threads = std::min(kEndless, threads + times);
+      if (times > 1 && (!repeats || times > runs[worst_task])) {
+        repeats = true;
+        worst_task = t;
+        worst_op = j;
+      }
+    }
+  }
+  const auto limit = static_cast<std::uint64_t>(limits::real_threads);
+  if (threads <= limit || !repeats) return;
+  const std::string& name = sc.tasks[worst_task].name;
+  std::string message =
+      "threads real with executor thread_per_task starts a real thread at every spawn: this one ";
+  if (runs[worst_task] >= kEndless) {
+    message += "repeats without end, as task " + quote(name) +
+               " is started again by the tasks it starts; the limit is " + number(limit) + " threads";
+  } else {
+    message += "runs " + number(runs[worst_task]) + " times, as task " + quote(name) + " runs " +
+               number(runs[worst_task]) + " times, so the run starts " + number(threads) +
+               " threads; the limit is " + number(limit);
+  }
+  d.error(dr.tasks[worst_task].ops[worst_op].at, message,
+          "the browser runs each real thread in a Web Worker of a fixed pool; spawn fewer tasks, use "
+          "\"executor thread_pool\", or use \"threads simulated\"");
+}
+
 void check(Draft& dr, Diags& d) {
   Scenario& s = dr.s;
   const std::size_t task_count = s.tasks.size();
@@ -873,6 +953,8 @@ void check(Draft& dr, Diags& d) {
                     " spawned), the limit is " + number(limits::real_threads),
                 "the browser starts a Web Worker for each real thread; spawn fewer tasks, use "
                 "\"executor thread_pool\", or use \"threads simulated\"");
+      else if (d.errors() == 0)
+        check_repeated_spawns(d, dr);
     }
   }
 
@@ -1763,7 +1845,9 @@ std::string to_text(const Scenario& s) {
   return out;
 }
 
-std::string to_json(const Scenario& s) {
+namespace detail {
+
+nlohmann::ordered_json to_json_value(const Scenario& s) {
   const Settings& st = s.settings;
   const Settings defaults;
   ojson settings = ojson::object();
@@ -1822,8 +1906,12 @@ std::string to_json(const Scenario& s) {
   root["settings"] = std::move(settings);
   root["channels"] = std::move(channels);
   root["tasks"] = std::move(tasks);
-  return root.dump(2) + "\n";
+  return root;
 }
+
+}  // namespace detail
+
+std::string to_json(const Scenario& s) { return detail::to_json_value(s).dump(2) + "\n"; }
 
 ParseResult from_json(std::string_view text) {
   Diags d;

@@ -111,3 +111,25 @@ test('the form editor round trip keeps the scenario', () => {
   assert.equal(back.ok, true);
   assert.deepEqual(engine.jsonFromText(back.text).scenario.tasks.map((t) => t.ops.length), [6, 4]);
 });
+
+test('the real-thread limit on repeated spawns is applied by the CLI and the wasm engine alike', () => {
+  // 16 calls of f, whose spawn of x then runs 16 times: 17 threads (scenario validation).
+  const text = `executor thread_per_task\nclock real\nthreads real\n\ntask main\n${'  call f\n'.repeat(16)}\n` +
+    'task f\n  spawn x\n\ntask x\n  sleep 1ms\n';
+  const message = 'threads real with executor thread_per_task starts a real thread at every spawn: this one runs 16 ' +
+    'times, as task "f" runs 16 times, so the run starts 17 threads; the limit is 16';
+  const hint = 'the browser runs each real thread in a Web Worker of a fixed pool; spawn fewer tasks, use ' +
+    '"executor thread_pool", or use "threads simulated"';
+  const loaded = engine.load(text);
+  assert.equal(loaded.ok, false);
+  assert.deepEqual(loaded.errors, [{ line: 24, column: 3, message, hint }]);
+  let native;
+  try {
+    execFileSync(cli, ['run', '-'], { input: text, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    assert.fail('the CLI ran it');
+  } catch (error) {
+    native = error;
+  }
+  assert.equal(native.status, 2);
+  assert.equal(native.stderr, `<stdin>:24:3: error: ${message}\nhint: ${hint}\n`);
+});

@@ -711,6 +711,87 @@ TEST_CASE("thread_per_task with real threads allows 16 threads: the root and 15 
                     "\"executor thread_pool\", or use \"threads simulated\"")});
 }
 
+namespace {
+
+// `calls` calls of f, which spawns x: x's spawn runs once per call.
+std::string repeated_spawns(int calls, const std::string& settings = "executor thread_per_task\nclock real\nthreads real\n") {
+  std::string text = settings + "\ntask main\n";
+  for (int i = 0; i < calls; ++i) text += "  call f\n";
+  return text + "\ntask f\n  spawn x\n\ntask x\n  sleep 1ms\n";
+}
+
+const char* const kRepeatedSpawnHint =
+    "the browser runs each real thread in a Web Worker of a fixed pool; spawn fewer tasks, use "
+    "\"executor thread_pool\", or use \"threads simulated\"";
+
+}  // namespace
+
+TEST_CASE("thread_per_task with real threads counts a spawn once per run of its task: 15 runs fit, 16 do not") {
+  CHECK(clean(repeated_spawns(15)).tasks.size() == 3);
+  // The spawn of x (line 24, column 3) runs 16 times: 17 threads with the root's.
+  CHECK(diags(repeated_spawns(16)) ==
+        Diags{error(24, 3,
+                    "threads real with executor thread_per_task starts a real thread at every spawn: this one "
+                    "runs 16 times, as task \"f\" runs 16 times, so the run starts 17 threads; the limit is 16",
+                    kRepeatedSpawnHint)});
+  CHECK_FALSE(parse(repeated_spawns(16)).ok());
+}
+
+TEST_CASE("repeated spawns multiply along nested calls and add up over spawn sites") {
+  // main calls g 4 times, g calls f 4 times: f runs 16 times and spawns x each time.
+  const std::string real = "executor thread_per_task\nclock real\nthreads real\n";
+  const std::string nested = real +
+                             "task main\n  call g\n  call g\n  call g\n  call g\n"
+                             "task g\n  call f\n  call f\n  call f\n  call f\n"
+                             "task f\n  spawn x\n"
+                             "task x\n  yield\n";
+  CHECK(diags(nested) ==
+        Diags{error(15, 3,
+                    "threads real with executor thread_per_task starts a real thread at every spawn: this one "
+                    "runs 16 times, as task \"f\" runs 16 times, so the run starts 17 threads; the limit is 16",
+                    kRepeatedSpawnHint)});
+  // Two spawns in f, called 8 times: 1 + 16 threads; reported at the first spawn.
+  std::string two = real + "task main\n";
+  for (int i = 0; i < 8; ++i) two += "  call f\n";
+  two += "task f\n  spawn x\n  spawn y\ntask x\n  yield\ntask y\n  yield\n";
+  CHECK(diags(two) ==
+        Diags{error(14, 3,
+                    "threads real with executor thread_per_task starts a real thread at every spawn: this one "
+                    "runs 8 times, as task \"f\" runs 8 times, so the run starts 17 threads; the limit is 16",
+                    kRepeatedSpawnHint)});
+}
+
+TEST_CASE("a task started again by the tasks it starts repeats its spawn without end under real threads") {
+  // a calls b, b spawns a again: a new a calls b, and so on.
+  const std::string text =
+      "executor thread_per_task\nclock real\nthreads real\n"
+      "task main\n  call b\ntask a\n  call b\ntask b\n  spawn a\n";
+  CHECK(diags(text) ==
+        Diags{error(9, 3,
+                    "threads real with executor thread_per_task starts a real thread at every spawn: this one "
+                    "repeats without end, as task \"b\" is started again by the tasks it starts; the limit is "
+                    "16 threads",
+                    kRepeatedSpawnHint)});
+  // Simulated threads and the thread pool start no thread per spawn: no limit applies.
+  CHECK(parse("executor thread_per_task\ntask main\n  call b\ntask a\n  call b\ntask b\n  spawn a\n").ok());
+  CHECK(parse(repeated_spawns(40, "executor thread_pool\nclock real\nthreads real\n")).ok());
+  CHECK(parse(repeated_spawns(40, "executor thread_per_task\n")).ok());
+}
+
+TEST_CASE("the JSON form applies the repeated-spawn limit too, at the spawn's path") {
+  ParseResult text = parse(repeated_spawns(16));
+  REQUIRE_FALSE(text.ok());
+  Scenario model = clean(repeated_spawns(15));
+  model.tasks[0].ops.push_back(model.tasks[0].ops[0]);  // a 16th call of f
+  const ParseResult r = from_json(to_json(model));
+  REQUIRE_FALSE(r.ok());
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].message ==
+        "tasks[1].ops[0]: threads real with executor thread_per_task starts a real thread at every spawn: this "
+        "one runs 16 times, as task \"f\" runs 16 times, so the run starts 17 threads; the limit is 16");
+  CHECK(r.diagnostics[0].hint == kRepeatedSpawnHint);
+}
+
 TEST_CASE("with thread_pool and real threads any number of tasks fits the thread limit") {
   clean(spawning(40, "executor thread_pool\nworkers 8\nclock real\nthreads real\n"));
 }

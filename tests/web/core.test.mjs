@@ -35,6 +35,15 @@ describe('format', () => {
     assert.match(stalled.detail, /main, worker/);
     assert.equal(describeStatus({ status: 'budget exhausted', events: 10 }).word, 'budget exhausted');
   });
+
+  test('a run in which a task threw: "failed", the first task and its message, how many failed', () => {
+    const one = { status: 'failed', failures: [{ task: 2, name: 'a', step: 7, message: 'resource unavailable' }] };
+    assert.deepEqual(describeStatus(one), { word: 'failed', detail: 'a threw an exception: resource unavailable', tone: 'bad' });
+    const three = { status: 'failed', failures: [{ task: 2, name: 'a', step: 7, message: 'boom' },
+      { task: 1, name: 'main', step: 9, message: 'boom' }, { task: 3, name: 'b', step: 12, message: '' }] };
+    assert.deepEqual(describeStatus(three), { word: 'failed', detail: 'a threw an exception: boom (3 tasks failed)', tone: 'bad' });
+    assert.deepEqual(describeStatus({ status: 'failed' }), { word: 'failed', detail: 'a task threw an exception', tone: 'bad' });
+  });
 });
 
 describe('step model', () => {
@@ -176,6 +185,18 @@ describe('warnings', () => {
     const budget = computeWarnings({ status: { status: 'budget exhausted', max_events: 50, stuck: [] }, final: { tasks: [] } });
     assert.deepEqual(budget.map((w) => w.kind), ['budget']);
   });
+
+  test('each task that threw, with its message and a link to the step after its task_error event', () => {
+    const warnings = computeWarnings({
+      status: { status: 'failed', stuck: [], failures: [{ task: 2, name: 'a', step: 7, message: 'boom' },
+        { task: 1, name: 'main', step: 9, message: '' }] },
+      final: { tasks: [] },
+    });
+    assert.deepEqual(warnings, [
+      { kind: 'failed', severity: 'error', task: 'a', step: 8, message: 'a threw an exception: boom.' },
+      { kind: 'failed', severity: 'error', task: 'main', step: 10, message: 'main threw an exception: (no message).' },
+    ]);
+  });
 });
 
 describe('event cache', () => {
@@ -243,4 +264,27 @@ describe('engine API find()', { skip: !engineBuilt && 'no engine build in web/pu
       }
     });
   }
+});
+
+describe('browser test set-up', () => {
+  test('every browser test file starts Chromium and the two servers through helpers.mjs, none on its own', () => {
+    const dir = path.join(ROOT, 'tests/web');
+    const browserFiles = ['limits.test.mjs', 'playground.test.mjs', 'share.test.mjs'];
+    for (const file of browserFiles) {
+      const source = readFileSync(path.join(dir, file), 'utf8');
+      assert.equal((source.match(/^const env = useBrowserAndServers\(\);$/gm) || []).length, 1, file);
+      assert.doesNotMatch(source, /\b(launch|serve)\(|^(before|after)\(/m, `${file} sets up a browser or a server itself`);
+    }
+  });
+});
+
+describe('page size', () => {
+  const built = existsSync(path.join(ROOT, 'dist/.vite/manifest-index.json'));
+  test('the single-threaded playground page fits its budget: 300 KB gzip -9 (npm run web:perf counts the same)',
+    { skip: !built && 'no dist/: npm run build first (the web leg builds it)' }, async () => {
+      const { pageSize, PAGE_BUDGET } = await import('../../scripts/page-size.mjs');
+      const size = pageSize();
+      assert.equal(PAGE_BUDGET, 300 * 1024);
+      assert.ok(size.gz <= PAGE_BUDGET, `${(size.gz / 1024).toFixed(1)} KB: ${size.parts.join(' · ')}`);
+    });
 });

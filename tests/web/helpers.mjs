@@ -1,6 +1,7 @@
 // Shared helpers of the browser tests: the system Chromium through playwright-core,
 // the static server (scripts/web-serve.mjs) over dist/, and a page that records
 // console errors and page errors (every test asserts there are none).
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,27 @@ export async function launch() {
 
 export async function serve(options = {}) {
   return startServer({ dir: DIST, ...options });
+}
+
+/* The set-up every browser test file shares: one Chromium, a plain static server
+ * over dist/ (no isolation headers, as most static hosts: the single-threaded build)
+ * and an isolated one (COOP/COEP: the threaded build), started before the file's
+ * first test and closed after its last. Call it at the top level of a test file; the
+ * fields of the returned object are set once `before` ran:
+ *   const env = useBrowserAndServers();   // env.browser, env.plain, env.isolated */
+export function useBrowserAndServers() {
+  const env = { browser: null, plain: null, isolated: null };
+  before(async () => {
+    env.browser = await launch();
+    env.plain = await serve({ isolation: false });
+    env.isolated = await serve({ isolation: true });
+  });
+  after(async () => {
+    if (env.browser) await env.browser.close();
+    if (env.plain) await env.plain.close();
+    if (env.isolated) await env.isolated.close();
+  });
+  return env;
 }
 
 /* A page that records problems: console errors and warnings, uncaught page errors,

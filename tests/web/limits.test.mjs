@@ -10,33 +10,19 @@
 //
 // One page per server for all the tests (the single-threaded build without
 // isolation, the threaded one with it): the limits run one after another in it.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, serve, openPage, waitReady, screenshot, pasteIntoEditor, tid } from './helpers.mjs';
+import { useBrowserAndServers, openPage, waitReady, screenshot, pasteIntoEditor, tid } from './helpers.mjs';
 import { LIMITS, BAIT } from './hostile-inputs.mjs';
 
-let browser;
-let plain;
-let isolated;
+const env = useBrowserAndServers();
 const pages = new Map();
-
-before(async () => {
-  browser = await launch();
-  plain = await serve({ isolation: false });
-  isolated = await serve({ isolation: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (plain) await plain.close();
-  if (isolated) await isolated.close();
-});
 
 /* The shared page of a server: opened once, problems (console errors, page errors,
  * failed requests) collected from then on. */
 async function sharedPage(server) {
   if (!pages.has(server)) {
-    const opened = await openPage(browser, `${server.url}#counter`);
+    const opened = await openPage(env.browser, `${server.url}#counter`);
     await waitReady(opened.page);
     pages.set(server, opened);
   }
@@ -128,7 +114,7 @@ async function expectAtLimit(page, value, at) {
 describe('limits, pasted into the editor', () => {
   for (const limit of LIMITS) {
     test(`${limit.name}: at the limit it runs; one past, the exact error at its line and column`, async () => {
-      await withShared(limit.isolated ? isolated : plain, async (page) => {
+      await withShared(limit.isolated ? env.isolated : env.plain, async (page) => {
         await pasteIntoEditor(page, limit.at.text);
         await expectAtLimit(page, limit.at.text, limit.at);
         await answersClick(page);
@@ -152,7 +138,7 @@ describe('limits, pasted into the editor', () => {
 
 describe('links and the form at the limits', () => {
   test('a text over the limit leaves the address bar alone, and Copy link says why', async () => {
-    await withShared(plain, async (page) => {
+    await withShared(env.plain, async (page) => {
       const limit = LIMITS.find((l) => l.name === 'text of 16384 bytes');
       await pasteIntoEditor(page, limit.at.text);
       await waitRun(page, limit.at.text);
@@ -169,7 +155,7 @@ describe('links and the form at the limits', () => {
   });
 
   test('the form: a task or channel list fills in when the select is used; choosing a name edits the text', async () => {
-    await withShared(plain, async (page) => {
+    await withShared(env.plain, async (page) => {
       const { text: value } = LIMITS.find((l) => l.name === '64 channels').at;
       await pasteIntoEditor(page, value);
       await waitRun(page, value);
@@ -191,7 +177,7 @@ describe('links and the form at the limits', () => {
 
 describe('real threads in the threaded build', () => {
   test('the most threads a scenario may start all run: 16 task threads and the timer thread', async () => {
-    await withShared(isolated, async (page) => {
+    await withShared(env.isolated, async (page) => {
       assert.equal(await page.evaluate(() => window.pollscope.engine.build), 'threads');
       const { text: value } = LIMITS.find((l) => l.name === '16 real threads').at;
       await pasteIntoEditor(page, value);
@@ -208,7 +194,7 @@ describe('real threads in the threaded build', () => {
   test('a real-thread run that never ends stops at its event budget', async () => {
     const value = 'executor thread_per_task\nclock real\nthreads real\nmax_events 5000\n\ntask main\n  spawn a\n' +
       `  count 1000000\n\ntask a\n  count 1000000\n# ${BAIT}\n`;
-    await withShared(isolated, async (page) => {
+    await withShared(env.isolated, async (page) => {
       await pasteIntoEditor(page, value);
       await waitRun(page, value);
       assert.equal(await text(page, 'run-status'), 'budget exhausted — stopped after 5000 events (trace truncated at the budget)');
@@ -222,7 +208,7 @@ describe('real threads in the threaded build', () => {
     const value = 'executor thread_pool\nworkers 2\nclock real\nthreads real\n\ntask main\n  spawn a\n  join a\n\n' +
       `task a\n  sleep 3600s\n# ${BAIT}\n`;
     const good = 'executor thread_pool\nworkers 2\nclock real\nthreads real\n\ntask main\n  spawn a\n  join a\n\ntask a\n  count 3\n';
-    await withShared(isolated, async (page) => {
+    await withShared(env.isolated, async (page) => {
       await pasteIntoEditor(page, good);
       await waitRun(page, good);
       const limit = await page.evaluate(() => window.pollscope.session.timeoutMs);
@@ -245,14 +231,25 @@ describe('real threads in the threaded build', () => {
           document.querySelector('[data-testid="run-status"]').textContent));
         assert.match(await text(page, 'run-status'), /^completed — in \d+ events · showing the last run that worked$/);
         assert.equal(await page.evaluate(() => window.pollscope.engine.build), 'threads');
+        // The form stays with the editor's text (sleep 3600s, not the last run's count 3),
+        // marked as not run.
+        await page.locator(tid('form-stale')).waitFor({ state: 'visible' });
+        assert.equal(await text(page, 'form-stale'), 'These values are the text\'s, and did not run: their run was stopped ' +
+          'before it finished. The player shows the last run that worked; edit to run again.');
+        const op = page.locator(`${tid('form-task')}[data-task="a"] ${tid('op-row')}`).first();
+        assert.equal(await op.getAttribute('data-kind'), 'sleep');
+        assert.equal(await op.locator(tid('op-value')).inputValue(), '3600s');
+        assert.equal(await page.locator(tid('scenario-form')).evaluate((el) => el.disabled), false);
         await answersClick(page);
         await screenshot(page, 'limits-wall-clock');
       } finally {
         await page.evaluate((ms) => { window.pollscope.session.timeoutMs = ms; }, limit);
       }
-      // And the engine runs the next edit.
+      // And the engine runs the next edit; the form's marker goes.
       await pasteIntoEditor(page, good.replace('count 3', 'count 4'));
       await waitRun(page, good.replace('count 3', 'count 4'));
+      assert.equal(await page.locator(tid('form-stale')).isVisible(), false);
+      assert.equal(await page.locator(`${tid('form-task')}[data-task="a"] ${tid('op-value')}`).first().inputValue(), '4');
     });
   });
 });

@@ -5,11 +5,11 @@
 // Expected strings for counter.scn come from the engine itself: the log lines from
 // `pollscope run web/presets/counter.scn --format json` (events[i].text) and the
 // captions from the engine's snapshot(k).caption.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { launch, serve, openPage, waitReady, screenshot, tid, ROOT, ARTIFACTS } from './helpers.mjs';
+import { useBrowserAndServers, openPage, waitReady, screenshot, tid, ROOT, ARTIFACTS } from './helpers.mjs';
 
 const PRESETS = JSON.parse(readFileSync(path.join(ROOT, 'web/presets/index.json'), 'utf8'));
 
@@ -33,27 +33,13 @@ const COUNTER = {
   },
 };
 
-let browser;
-let isolated;   // COOP/COEP + CSP: the threaded build
-let plain;      // no isolation headers: the single-threaded build
-
-before(async () => {
-  browser = await launch();
-  isolated = await serve({ isolation: true });
-  plain = await serve({ isolation: false });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (isolated) await isolated.close();
-  if (plain) await plain.close();
-});
+const env = useBrowserAndServers();
 
 /* Opens the page, runs `body`, then asserts no console/page errors happened
  * (`expected` lists patterns of problems a test provokes on purpose). */
 async function withPage(options, body) {
-  const { url = plain.url, hash = '#counter', ready = true, expected = [], ...pageOptions } = options;
-  const { page, context, problems } = await openPage(browser, url + hash, pageOptions);
+  const { url = env.plain.url, hash = '#counter', ready = true, expected = [], ...pageOptions } = options;
+  const { page, context, problems } = await openPage(env.browser, url + hash, pageOptions);
   try {
     if (ready) await waitReady(page);
     await body(page);
@@ -326,6 +312,36 @@ describe('playground', () => {
     });
   });
 
+  test('a run in which a task threw: "failed", the task and its message, a warning that links its step', async () => {
+    await withPage({}, async (page) => {
+      // No scenario makes a task throw on a healthy engine (the spawn limits keep real
+      // threads within the workers), so the engine's answer for such a run is given as
+      // engine.status() writes it (tests/runtime/engine/engine_tests.cpp pins the engine side).
+      await page.evaluate(() => {
+        const engine = window.pollscope.engine;
+        const load = engine.load.bind(engine);
+        engine.load = async (...args) => {
+          const result = await load(...args);
+          if (result.ok) {
+            Object.assign(result.status, { status: 'failed', summary: 'failed: a threw an exception: resource unavailable',
+              failures: [{ task: 2, name: 'a', step: 40, message: 'resource unavailable' }] });
+          }
+          return result;
+        };
+      });
+      const current = await editorText(page);
+      await typeInEditor(page, current.replace('  count 23', '  count 22'));
+      await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]').dataset.status === 'failed');
+      assert.equal(await text(page, 'run-status'), 'failed — a threw an exception: resource unavailable');
+      assert.equal(await page.locator(`${tid('run-status')} .status-word`).getAttribute('class'), 'status-word tone-bad');
+      const warning = page.locator(`${tid('warnings')} li[data-kind="failed"]`);
+      assert.equal(await warning.locator('.warning-text').textContent(), 'error: a threw an exception: resource unavailable.');
+      await warning.getByRole('button', { name: 'step 41' }).click();
+      await expectStep(page, 41, await page.evaluate(() => window.pollscope.session.total));
+      await screenshot(page, 'run-failed');
+    });
+  });
+
   test('the code view shows C++ and Rust with the current line', async () => {
     await withPage({}, async (page) => {
       for (let k = 0; k < 14; k++) await page.click(tid('step-forward'));
@@ -368,13 +384,13 @@ describe('playground', () => {
   });
 
   test('threads indicator: the pthread build with COOP/COEP, the single one without', async () => {
-    await withPage({ url: isolated.url }, async (page) => {
+    await withPage({ url: env.isolated.url }, async (page) => {
       assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
       assert.equal(await page.locator(tid('threads-status')).getAttribute('data-threads'), '1');
       assert.match(await text(page, 'threads-status'), /threaded engine/);
       assert.match(await text(page, 'run-status'), /completed/);
     });
-    await withPage({ url: plain.url }, async (page) => {
+    await withPage({ url: env.plain.url }, async (page) => {
       assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
       assert.equal(await page.locator(tid('threads-status')).getAttribute('data-threads'), '0');
       await page.locator(`${tid('threads-status')} summary`).click();
@@ -385,7 +401,7 @@ describe('playground', () => {
 
   test('the threaded build failing to start falls back to the single-threaded one, and says so', async () => {
     const route = { url: '**/pollscope-engine-threads.wasm', handler: (r) => r.abort() };
-    await withPage({ url: isolated.url, route, expected: [/pollscope-engine-threads/, /ERR_FAILED|Failed to load/i, /abort|wasm/i] },
+    await withPage({ url: env.isolated.url, route, expected: [/pollscope-engine-threads/, /ERR_FAILED|Failed to load/i, /abort|wasm/i] },
       async (page) => {
         assert.equal(await page.locator(tid('threads-status')).getAttribute('data-threads'), '0');
         await page.locator(`${tid('threads-status')} summary`).click();
@@ -396,7 +412,7 @@ describe('playground', () => {
 
   test('an engine that cannot start is reported in an alert', async () => {
     const route = { url: '**/pollscope-engine.wasm', handler: (r) => r.abort() };
-    await withPage({ url: plain.url, route, ready: false, expected: [/pollscope-engine/, /ERR_FAILED|Failed to load/i, /abort|wasm/i] },
+    await withPage({ url: env.plain.url, route, ready: false, expected: [/pollscope-engine/, /ERR_FAILED|Failed to load/i, /abort|wasm/i] },
       async (page) => {
         const error = page.locator(tid('error'));
         await error.waitFor({ state: 'visible', timeout: 20000 });

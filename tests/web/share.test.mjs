@@ -8,12 +8,12 @@
 //   - the embed's options and themes (screenshots), `threads real` without isolation,
 //   - the service worker that isolates a page served without COOP/COEP.
 // Every test fails on a console error or warning, a page error or a JS dialog.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { launch, serve, screenshot, tid, ROOT, ARTIFACTS } from './helpers.mjs';
+import { useBrowserAndServers, screenshot, tid, ROOT, ARTIFACTS } from './helpers.mjs';
 import { encodeLink } from '../../web/src/core/link.js';
 import { badLinks } from './hostile-inputs.mjs';
 
@@ -22,9 +22,7 @@ const CAPTION_14 = 'a returned Pending at count(10) (line 12), but woke itself f
 const REAL_THREADS = 'executor thread_pool\nworkers 2\nthreads real\nclock real\n\ntask main\n  spawn a\n  spawn b\n  join a\n  join b\n\n' +
   'task a\n  count 5\n\ntask b\n  count 7\n';
 
-let browser;
-let plain;      // an ordinary static host: no isolation headers (CSP on)
-let isolated;   // COOP/COEP: the threaded build
+const env = useBrowserAndServers();
 
 /* A blog on its own origin: serves `pages[path]` as HTML, no CSP. */
 function startBlog(pages) {
@@ -39,22 +37,10 @@ function startBlog(pages) {
   })));
 }
 
-before(async () => {
-  browser = await launch();
-  plain = await serve({ isolation: false });
-  isolated = await serve({ isolation: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (plain) await plain.close();
-  if (isolated) await isolated.close();
-});
-
 /* A fresh context; records console errors/warnings, page errors, failed requests
  * and JS dialogs (alert/confirm/prompt: none may ever open). */
 async function withContext(body, { expected = [], permissions = false, colorScheme = 'light', width = 1280, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme, deviceScaleFactor: 1, acceptDownloads: true });
+  const context = await env.browser.newContext({ viewport: { width, height }, colorScheme, deviceScaleFactor: 1, acceptDownloads: true });
   if (permissions) await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const problems = [];
   const watch = (page) => {
@@ -122,7 +108,7 @@ describe('share links', () => {
     let link;
     let before;
     await withContext(async (context) => {
-      const page = await open(context, `${plain.url}#counter`);
+      const page = await open(context, `${env.plain.url}#counter`);
       await ready(page);
       // Edit the scenario (no longer a preset), step to 37, speed 2, hide a panel.
       const edited = COUNTER_TEXT.replace('count 23', 'count 17');
@@ -139,7 +125,7 @@ describe('share links', () => {
       await page.click(tid('copy-link'));
       await page.waitForFunction(() => /Link copied/.test(document.querySelector('[data-testid="share-status"]').textContent));
       link = await page.evaluate(() => navigator.clipboard.readText());
-      assert.equal(link, `${plain.url}${hash}`);
+      assert.equal(link, `${env.plain.url}${hash}`);
       before = {
         total,
         text: await page.evaluate(() => window.pollscope.editor.text),
@@ -171,13 +157,13 @@ describe('share links', () => {
 
   test('preset fragments and v0 links still open; the address bar becomes a v1 link', async () => {
     await withContext(async (context) => {
-      const page = await open(context, `${plain.url}#counter?step=14`);
+      const page = await open(context, `${env.plain.url}#counter?step=14`);
       await ready(page);
       await expectLabel(page, 'Step 14 / 185');
       await expectCaption(page, CAPTION_14);
       assert.equal(await page.locator(tid('preset-select')).inputValue(), 'counter.scn');
 
-      const v0 = await open(context, `${plain.url}#v0/${encodeURIComponent(COUNTER_TEXT)}?step=12&speed=4`);
+      const v0 = await open(context, `${env.plain.url}#v0/${encodeURIComponent(COUNTER_TEXT)}?step=12&speed=4`);
       await ready(v0);
       await expectLabel(v0, 'Step 12 / 185');
       assert.equal(await v0.locator(tid('preset-select')).inputValue(), 'counter.scn', 'the text is the preset');
@@ -198,7 +184,7 @@ describe('share links', () => {
     const corpus = badLinks(COUNTER_TEXT);
     await withContext(async (context) => {
       for (const [name, fragment] of Object.entries(corpus)) {
-        const page = await open(context, `${plain.url}#${fragment}`);
+        const page = await open(context, `${env.plain.url}#${fragment}`);
         await ready(page);
         const error = page.locator(tid('link-error'));
         await error.waitFor({ state: 'visible', timeout: 10000 }).catch(() => assert.fail(`${name}: no message`));
@@ -213,7 +199,7 @@ describe('share links', () => {
         await page.close();
       }
       // A bad link pasted into an open page.
-      const page = await open(context, `${plain.url}#counter`);
+      const page = await open(context, `${env.plain.url}#counter`);
       await ready(page);
       await page.evaluate(() => { location.hash = 'v1/broken'; });
       await page.locator(tid('link-error')).waitFor({ state: 'visible' });
@@ -222,9 +208,41 @@ describe('share links', () => {
     });
   });
 
+  test('the bad-link banner goes once the user edits the text or the form, or opens another link', async () => {
+    await withContext(async (context) => {
+      const page = await open(context, `${env.plain.url}#v1/broken`);
+      await ready(page);
+      const banner = page.locator(tid('link-error'));
+      const shown = () => banner.waitFor({ state: 'visible', timeout: 10000 });
+      const gone = () => banner.waitFor({ state: 'hidden', timeout: 10000 });
+      await shown();
+      // Still there once the default preset ran: the page did that, not the user.
+      await expectLabel(page, 'Step 0 / 185');
+      assert.equal(await banner.isVisible(), true);
+      // A keystroke in the editor.
+      await page.locator(`${tid('editor')} .cm-content`).click();
+      await page.keyboard.press('End');
+      await page.keyboard.type(' ');
+      await gone();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'link-error-after-edit.png') });
+      // An edit in the form.
+      await page.evaluate(() => { location.hash = 'v1/broken-again'; });
+      await shown();
+      await page.locator(`${tid('form-task')}[data-task="a"] ${tid('op-value')}`).first().fill('9');
+      await gone();
+      await page.waitForFunction(() => /\n {2}count 9\n/.test(window.pollscope.editor.text));
+      // Another link opened in the page (a good one).
+      await page.evaluate(() => { location.hash = 'v1/broken-once-more'; });
+      await shown();
+      await page.evaluate((h) => { location.hash = h; }, encodeLink({ text: COUNTER_TEXT, step: 3 }));
+      await expectLabel(page, 'Step 3 / 185');
+      assert.equal(await banner.isVisible(), false);
+    });
+  });
+
   test('copy link feedback, the trace as JSON and the CLI command', async () => {
     await withContext(async (context) => {
-      const page = await open(context, `${plain.url}#counter?step=14`);
+      const page = await open(context, `${env.plain.url}#counter?step=14`);
       await ready(page);
       await page.click(tid('export-menu'));
       const [download] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-json'))]);
@@ -241,14 +259,14 @@ describe('share links', () => {
 
   test('the Embed dialog makes a snippet with the options', async () => {
     await withContext(async (context) => {
-      const page = await open(context, `${plain.url}#counter?step=14`);
+      const page = await open(context, `${env.plain.url}#counter?step=14`);
       await ready(page);
       await expectLabel(page, 'Step 14 / 185');
       await page.click(tid('embed-button'));
       const dialog = page.locator(tid('embed-dialog'));
       await dialog.waitFor();
       let snippet = await text(page, 'embed-snippet');
-      assert.match(snippet, new RegExp(`^<iframe src="${plain.url.replace(/[.:/]/g, '\\$&')}embed\\.html#v1/[^"]+\\?step=14" `));
+      assert.match(snippet, new RegExp(`^<iframe src="${env.plain.url.replace(/[.:/]/g, '\\$&')}embed\\.html#v1/[^"]+\\?step=14" `));
       assert.match(snippet, /loading="lazy"/);
       assert.match(snippet, /title="pollscope: The self-waking Counter"/);
       assert.match(snippet, /<script>[\s\S]*pollscope:height[\s\S]*<\/script>\n$/);
@@ -273,7 +291,7 @@ describe('share links', () => {
 
 describe('embedding', () => {
   test('a blog on another origin embeds the player: loads, steps, resizes, single-threaded', async () => {
-    const embedOrigin = `http://localhost:${plain.port}/`;
+    const embedOrigin = `http://localhost:${env.plain.port}/`;
     let snippet;
     await withContext(async (context) => {
       const page = await open(context, `${embedOrigin}#counter?step=14`);
@@ -334,7 +352,7 @@ describe('embedding', () => {
   });
 
   test('several embeds on one page start lazily: in view, scrolled into view, or clicked', async () => {
-    const src = (step) => `http://localhost:${plain.port}/embed.html#${encodeLink({ text: COUNTER_TEXT, step })}`;
+    const src = (step) => `http://localhost:${env.plain.port}/embed.html#${encodeLink({ text: COUNTER_TEXT, step })}`;
     const frameTag = (name, step) => `<iframe name="${name}" src="${src(step)}" title="${name}" style="width:100%;height:420px;border:0"></iframe>`;
     const blog = await startBlog({
       '/two.html': `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Two embeds</title></head><body style="margin:0">
@@ -377,7 +395,7 @@ describe('embedding', () => {
     const fragment = encodeLink({ text: COUNTER_TEXT, step: 14 });
     for (const theme of ['light', 'dark']) {
       await withContext(async (context) => {
-        const page = await open(context, `${plain.url}embed.html?theme=${theme}&panels=executor,code,timeline,log#${fragment}`);
+        const page = await open(context, `${env.plain.url}embed.html?theme=${theme}&panels=executor,code,timeline,log#${fragment}`);
         await ready(page);
         await expectLabel(page, 'Step 14 / 185');
         await expectCaption(page, CAPTION_14);
@@ -397,13 +415,13 @@ describe('embedding', () => {
     }
     await withContext(async (context) => {
       // auto follows the reader's setting; autoplay plays; read-only disables the form.
-      const page = await open(context, `${plain.url}embed.html?autoplay=1&form=1&readonly=1&panels=timeline#${fragment}`);
+      const page = await open(context, `${env.plain.url}embed.html?autoplay=1&form=1&readonly=1&panels=timeline#${fragment}`);
       await ready(page);
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
       await page.waitForFunction(() => Number(/Step (\d+)/.exec(document.querySelector('[data-testid="step-label"]').textContent)[1]) > 15);
       assert.equal(await page.locator(`${tid('scenario-form')} select`).first().isDisabled(), true, 'read-only');
       assert.equal(await page.locator('[data-panel="executor"]').isVisible(), false);
-      const editable = await open(context, `${plain.url}embed.html?form=1#${fragment}`);
+      const editable = await open(context, `${env.plain.url}embed.html?form=1#${fragment}`);
       await ready(editable);
       await editable.locator('#embed-form summary').click();
       const row = editable.locator(`${tid('form-task')}[data-task="a"] ${tid('op-row')}`);
@@ -415,7 +433,7 @@ describe('embedding', () => {
   test('threads real without isolation explains itself and offers simulated threads; isolated, it re-runs with a note', async () => {
     const fragment = encodeLink({ text: REAL_THREADS, step: 5 });
     await withContext(async (context) => {
-      const embed = await open(context, `${plain.url}embed.html#${fragment}`);
+      const embed = await open(context, `${env.plain.url}embed.html#${fragment}`);
       await embed.waitForSelector('body[data-engine="ready"]');
       const note = embed.locator(tid('link-note'));
       await note.waitFor({ state: 'visible' });
@@ -427,7 +445,7 @@ describe('embedding', () => {
       assert.match(await text(embed, 'run-status'), /completed/);
       await embed.waitForFunction(() => /threads\+simulated|v1\//.test(document.querySelector('[data-testid="open-playground"]').href));
 
-      const page = await open(context, `${plain.url}#${fragment}`);
+      const page = await open(context, `${env.plain.url}#${fragment}`);
       await page.locator(tid('link-note')).waitFor({ state: 'visible' });
       assert.match(await text(page, 'link-note'), /asks for real threads/);
       assert.equal(await page.locator(tid('link-error')).isVisible(), false);
@@ -437,7 +455,7 @@ describe('embedding', () => {
       await page.waitForFunction(() => /completed/.test(document.querySelector('[data-testid="run-status"]').textContent));
     });
     await withContext(async (context) => {
-      const page = await open(context, `${isolated.url}#${fragment}`);
+      const page = await open(context, `${env.isolated.url}#${fragment}`);
       await ready(page);
       assert.equal(await page.locator(tid('threads-status')).getAttribute('data-threads'), '1');
       await page.locator(tid('link-note')).waitFor({ state: 'visible' });
@@ -450,7 +468,7 @@ describe('embedding', () => {
 describe('static deployment', () => {
   test('a host without COOP/COEP: the service worker isolates the page after one reload', async () => {
     await withContext(async (context) => {
-      const page = await open(context, `${plain.url}#${encodeLink({ text: REAL_THREADS, step: 3 })}`);
+      const page = await open(context, `${env.plain.url}#${encodeLink({ text: REAL_THREADS, step: 3 })}`);
       await page.locator(tid('link-note')).waitFor({ state: 'visible' });
       assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
       assert.equal(await page.locator(tid('threads-status')).getAttribute('data-threads'), '0');
@@ -460,7 +478,7 @@ describe('static deployment', () => {
         f.name = 'inner';
         f.src = url;
         document.body.append(f);
-      }, `${plain.url}#counter`);
+      }, `${env.plain.url}#counter`);
       const inner = await frameWhere(page, (f) => f.name() === 'inner');
       await ready(inner);
       await inner.locator(`${tid('threads-status')} summary`).click();

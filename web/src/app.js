@@ -179,14 +179,16 @@ export class Playground {
     if (link.kind === 'error') {
       this.#linkMessage('error', link.message, 'The default preset is shown instead.');
       history.replaceState(history.state, '', `#${encodePresetLink(DEFAULT_PRESET)}`);
-      return this.#presetPlan(DEFAULT_PRESET);
+      return { ...this.#presetPlan(DEFAULT_PRESET), keepLinkError: true };
     }
     return null;
   }
 
-  /* Puts a plan on screen before it runs: text, preset menu, panels, speed. */
+  /* Puts a plan on screen before it runs: text, preset menu, panels, speed. The
+   * bad-link banner goes, unless the plan is what opens in place of that link. */
   #showPlan(plan) {
     this.pause();
+    if (!plan.keepLinkError) this.#linkMessage('error', '');
     this.preset = plan.preset;
     this.presetMenu.show(plan.preset);
     this.editor.setText(plan.text);
@@ -230,7 +232,7 @@ export class Playground {
               this.runText(plan.text, { keepStep: false });
             },
           }, 'Edit the link\'s text instead')]);
-        const fallback = this.#presetPlan(DEFAULT_PRESET);
+        const fallback = { ...this.#presetPlan(DEFAULT_PRESET), keepLinkError: true };
         this.#showPlan(fallback);
         this.wantedStep = null;
         await this.runText(fallback.text, { keepStep: false, source: 'preset' });
@@ -400,8 +402,11 @@ export class Playground {
     this.runTimer = setTimeout(() => this.runText(converted.text, { source: 'form' }), DEBOUNCE_MS);
   }
 
+  /* The user changed the text (editor or form): a bad link's banner is about what
+   * was opened, no longer about what is on screen. */
   #markEdited() {
     if (this.preset) this.presetMenu.show(this.preset, { edited: true });
+    this.#linkMessage('error', '');
   }
 
   choosePreset(file, { keepStep = false } = {}) {
@@ -441,6 +446,7 @@ export class Playground {
     if (seq !== this.runSeq) return;
     if (!this.firstRender) performance.mark('pollscope:first-run');
     this.running = false;
+    $('form-stale').hidden = true;
     this.#clearEngineFailure();
     const diagnostics = [
       ...result.errors.map((e) => ({ ...e, severity: 'error' })),
@@ -481,12 +487,23 @@ export class Playground {
   }
 
   /* After the Stop button or a run's wall-clock limit: says so, and runs the last
-   * good text again in the fresh worker, marked as not the text on screen. */
+   * good text again in the fresh worker, marked as not the text on screen. The form
+   * stays with the editor (both are the text being edited, and an edit in a form
+   * that showed the old values would write them over the new text), marked as not run. */
   #runStopped(message) {
     $('stop-run').hidden = true;
     this.running = false;
     this.#showErrors([], '');
     this.#engineFailure(message, { retry: false });
+    const seq = this.runSeq;
+    const text = this.editor.text;
+    this.engine.jsonFromText(text).then((parsed) => {
+      if (seq !== this.runSeq || this.editor.text !== text || !parsed.ok) return;
+      this.form.setScenario(parsed.scenario);
+      $('scenario-form').disabled = false;
+      $('form-note').hidden = true;
+      $('form-stale').hidden = false;
+    }).catch(() => {});
     if (!this.lastGoodText) return;
     this.session.load(this.lastGoodText, { keepStep: true }).then(() => {
       if (this.editor.text === this.lastGoodText) return;

@@ -225,7 +225,8 @@ Rules:
   - block_on_busy and block_on have no run queue: no spawn or join
   - threads real runs on the real clock and allows at most 16 real threads (the
     browser starts one Web Worker per thread): with thread_per_task, the root and
-    each spawned task need one
+    each spawn the run executes need one (a spawn in a task called N times runs N
+    times)
   - settings that do not apply to the executor, and tasks that never run, are
     warnings
 

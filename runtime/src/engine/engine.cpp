@@ -21,6 +21,7 @@ const char* to_string(EndStatus status) noexcept {
     case EndStatus::completed: return "completed";
     case EndStatus::stalled: return "stalled";
     case EndStatus::budget_exhausted: return "budget exhausted";
+    case EndStatus::failed: return "failed";
   }
   return "unknown";
 }
@@ -34,6 +35,16 @@ struct Engine::Run {
 };
 
 namespace {
+
+/// Whether this build runs `threads real`. The single-threaded wasm build (the page
+/// most visitors load) cannot start a thread, and its loads never ask for real threads
+/// (LoadOptions::real_threads_available is false there), so it leaves ThreadPool and
+/// ThreadPerTaskRuntime out: ~20 KB less wasm for the page's size budget.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define POLLSCOPE_ENGINE_REAL_THREADS 0
+#else
+#define POLLSCOPE_ENGINE_REAL_THREADS 1
+#endif
 
 /// Real threads may sleep in a `block` for at most this long (the page must stay
 /// usable); the virtual clock has no such cap.
@@ -79,7 +90,7 @@ RunReport run_scenario(const scenario::Scenario& sc, TraceStore& store) {
                                                : std::chrono::nanoseconds(kRealBlockCap);
   detail::Interpreter interpreter(sc, store, block_cap);
   const auto run = [](auto& executor) { return executor.run(); };
-  const auto wait = [](auto& executor) { return executor.wait(); };
+  [[maybe_unused]] const auto wait = [](auto& executor) { return executor.wait(); };
   const bool real_threads = settings.threads == scenario::ThreadsKind::real;
 
   switch (settings.executor) {
@@ -103,8 +114,12 @@ RunReport run_scenario(const scenario::Scenario& sc, TraceStore& store) {
     }
     case ExecutorKind::thread_per_task: {
       if (real_threads) {
+#if POLLSCOPE_ENGINE_REAL_THREADS
         ThreadPerTaskRuntime executor(options);
         return run_tasks(executor, interpreter, store, wait);
+#else
+        break;
+#endif
       }
       SimulatedThreadPerTask executor(settings.seed, options);
       return run_tasks(executor, interpreter, store, run);
@@ -112,15 +127,19 @@ RunReport run_scenario(const scenario::Scenario& sc, TraceStore& store) {
     case ExecutorKind::thread_pool: {
       const auto workers = static_cast<std::size_t>(settings.workers);
       if (real_threads) {
+#if POLLSCOPE_ENGINE_REAL_THREADS
         ThreadPool executor(workers, options);
         return run_tasks(executor, interpreter, store, wait);
+#else
+        break;
+#endif
       }
       SimulatedPool executor(workers, settings.seed, options);
       return run_tasks(executor, interpreter, store, run);
     }
   }
   throw std::invalid_argument("executor " + std::string(scenario::to_string(settings.executor)) +
-                              " is not available in this build");
+                              (real_threads ? " with threads real" : "") + " is not available in this build");
 }
 
 std::string stuck_reason(const scenario::Scenario& sc, const scenario::Op* op, const Snapshot& last,
@@ -151,6 +170,24 @@ std::string stuck_reason(const scenario::Scenario& sc, const scenario::Op* op, c
 }
 
 }  // namespace
+
+std::optional<Outcome> failed_outcome(const TraceStore& store,
+                                      const std::function<std::string(std::uint32_t)>& name_of) {
+  const std::vector<PackedEvent>& events = store.events();
+  Outcome out;
+  out.status = EndStatus::failed;
+  // TraceStore keeps the message of every task_error (an empty one too), by step.
+  for (const auto& [step, message] : store.messages()) {
+    if (step < events.size() && events[step].kind == EventKind::task_error) {
+      out.failures.push_back(TaskFailure{events[step].task, step, message});
+    }
+  }
+  if (out.failures.empty()) return std::nullopt;
+  const TaskFailure& first = out.failures.front();
+  out.summary = "failed: " + name_of(first.task) + " threw an exception: " + first.message;
+  if (out.failures.size() > 1) out.summary += " (" + std::to_string(out.failures.size()) + " tasks failed)";
+  return out;
+}
 
 Engine::Engine() = default;
 Engine::~Engine() = default;
@@ -188,7 +225,10 @@ scenario::ParseResult Engine::load(std::string_view text, const LoadOptions& opt
 
   Outcome& out = run_->outcome;
   const std::uint64_t events = run_->store.events().size();
-  if (run_->store.truncated() || report.status == RunStatus::budget_exhausted) {
+  if (std::optional<Outcome> failed =
+          failed_outcome(run_->store, [this](std::uint32_t task) { return task_name(task); })) {
+    out = std::move(*failed);
+  } else if (run_->store.truncated() || report.status == RunStatus::budget_exhausted) {
     out.status = EndStatus::budget_exhausted;
     out.summary = "budget exhausted: stopped after " + std::to_string(events) + " events";
   } else if (report.status == RunStatus::stalled) {

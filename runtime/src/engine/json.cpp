@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "../scenario_json.hpp"
+
 namespace pollscope::engine {
 
 using Json = nlohmann::ordered_json;
@@ -50,6 +52,10 @@ Json status_object(const Engine& engine) {
   for (const StuckTask& s : out.stuck) {
     stuck.push_back(Json{{"task", s.task}, {"name", engine.task_name(s.task)}, {"line", s.line}, {"reason", s.reason}});
   }
+  Json failures = Json::array();
+  for (const TaskFailure& f : out.failures) {
+    failures.push_back(Json{{"task", f.task}, {"name", engine.task_name(f.task)}, {"step", f.step}, {"message", f.message}});
+  }
   const std::uint64_t events = engine.event_count();
   const Snapshot last = engine.snapshot(events);
   return Json{{"status", to_string(out.status)},
@@ -58,6 +64,7 @@ Json status_object(const Engine& engine) {
               {"truncated", engine.loaded() && engine.store().truncated()},
               {"max_events", engine.loaded() ? engine.store().max_events() : 0},
               {"stuck", stuck},
+              {"failures", failures},
               {"totals", counters(last.totals)},
               {"time", last.time_ns},
               {"clock", engine.loaded() && engine.scenario().settings.clock == scenario::ClockKind::real_time
@@ -115,7 +122,7 @@ std::string snapshot_json(const Engine& engine, std::uint64_t step) {
 std::string status_json(const Engine& engine) { return status_object(engine).dump(); }
 
 std::string run_json(const Engine& engine) {
-  Json scenario = engine.loaded() ? Json::parse(scenario::to_json(engine.scenario())) : Json();
+  Json scenario = engine.loaded() ? scenario::detail::to_json_value(engine.scenario()) : Json();
   return Json{{"scenario", scenario},
               {"status", status_object(engine)},
               {"events", events_array(engine, 0, engine.event_count())}}

@@ -17,7 +17,11 @@ void TraceStore::record(const Event& event) {
   p.task = static_cast<std::uint32_t>(event.task);
   p.kind = event.kind;
   p.source = event.source;
-  if (!event.message.empty()) messages_[static_cast<std::uint32_t>(events_.size())] = event.message;
+  // Every task_error has an entry, an empty what() too: the engine finds the tasks
+  // that threw here, without scanning the events.
+  if (event.kind == EventKind::task_error || !event.message.empty()) {
+    messages_[static_cast<std::uint32_t>(events_.size())] = event.message;
+  }
   events_.push_back(p);
 }
 

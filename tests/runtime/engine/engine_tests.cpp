@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,59 @@ TEST_CASE("a recv that nothing will ever satisfy is a stall with its reason") {
   REQUIRE(engine.outcome().stuck.size() == 1u);
   CHECK(engine.outcome().stuck[0].reason == "it waits on channel \"c\", but no task will ever send to it");
   CHECK(engine.outcome().stuck[0].line == 3u);
+}
+
+namespace {
+
+Event task_event(EventKind kind, std::uint32_t task, std::string message = {}) {
+  Event e;
+  e.kind = kind;
+  e.task = task;
+  e.message = std::move(message);
+  return e;
+}
+
+std::string named(std::uint32_t task) { return task == 1 ? "main" : task == 2 ? "a" : "task " + std::to_string(task); }
+
+}  // namespace
+
+TEST_CASE("a run in which a task threw ends failed, naming the task and what() it threw") {
+  TraceStore store(100);
+  store.record(task_event(EventKind::poll_start, 2));
+  store.record(task_event(EventKind::poll_ready, 2));
+  store.record(task_event(EventKind::task_error, 2, "resource unavailable"));
+  store.record(task_event(EventKind::complete, 2));
+  const std::optional<Outcome> out = failed_outcome(store, named);
+  REQUIRE(out.has_value());
+  CHECK(out->status == EndStatus::failed);
+  CHECK(std::string(to_string(out->status)) == "failed");
+  CHECK(out->failures == std::vector<TaskFailure>{{2, 2, "resource unavailable"}});
+  CHECK(out->summary == "failed: a threw an exception: resource unavailable");
+  CHECK(out->stuck.empty());
+}
+
+TEST_CASE("when several tasks threw, the summary names the first and counts them all") {
+  TraceStore store(100);
+  store.record(task_event(EventKind::task_error, 2, "boom"));
+  store.record(task_event(EventKind::complete, 2));
+  // main joined a and rethrew its exception; a third task threw with an empty what().
+  store.record(task_event(EventKind::task_error, 1, "boom"));
+  store.record(task_event(EventKind::task_error, 3));
+  const std::optional<Outcome> out = failed_outcome(store, named);
+  REQUIRE(out.has_value());
+  CHECK(out->failures == std::vector<TaskFailure>{{2, 0, "boom"}, {1, 2, "boom"}, {3, 3, ""}});
+  CHECK(out->summary == "failed: a threw an exception: boom (3 tasks failed)");
+}
+
+TEST_CASE("a run without a task_error is not failed") {
+  TraceStore store(100);
+  store.record(task_event(EventKind::poll_start, 1));
+  store.record(task_event(EventKind::complete, 1));
+  CHECK_FALSE(failed_outcome(store, named).has_value());
+  const Engine engine = loaded(kCounters);
+  CHECK(engine.outcome().status == EndStatus::completed);
+  CHECK(engine.outcome().failures.empty());
+  CHECK(engine.outcome().summary.rfind("completed in ", 0) == 0);
 }
 
 TEST_CASE("the event budget stops a run at exactly max_events events") {

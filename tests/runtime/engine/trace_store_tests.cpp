@@ -56,6 +56,16 @@ TEST_CASE("task_error messages are kept by step") {
   CHECK(store.messages().at(1) == "boom");
 }
 
+TEST_CASE("a task_error with an empty message is kept too, other events without one are not") {
+  TraceStore store(10);
+  Event error;
+  error.kind = EventKind::task_error;
+  store.record(error);
+  store.record(Event{});
+  REQUIRE(store.messages().size() == 1u);
+  CHECK(store.messages().at(0).empty());
+}
+
 TEST_CASE("task functions are indexed by runtime task id") {
   TraceStore store(10);
   store.name_task(3, 1);

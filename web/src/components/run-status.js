@@ -1,5 +1,6 @@
 /* The run's ending, always on screen: completed / stalled (with the stuck tasks,
- * their lines and why) / budget exhausted; and whether the view is stale because
+ * their lines and why) / budget exhausted / failed (the task that threw and what);
+ * and whether the view is stale because
  * the text on screen has errors or is still running. */
 import { h, clear } from '../core/dom.js';
 import { describeStatus } from '../core/format.js';

@@ -40,7 +40,8 @@ export function formatCount(n) {
 }
 
 /* The run's ending as words: {word, detail, tone}. The word is what tests and
- * screen readers look for: completed | stalled | budget exhausted. */
+ * screen readers look for: completed | stalled | budget exhausted | failed (a task
+ * threw: the first one and its message, and how many failed when more did). */
 export function describeStatus(status) {
   if (!status) return { word: 'not run', detail: '', tone: 'idle' };
   switch (status.status) {
@@ -56,6 +57,12 @@ export function describeStatus(status) {
     }
     case 'budget exhausted':
       return { word: 'budget exhausted', detail: `stopped after ${plural(status.events, 'event')}`, tone: 'warn' };
+    case 'failed': {
+      const failures = status.failures || [];
+      const first = failures[0];
+      const detail = first ? `${first.name} threw an exception: ${first.message}` : 'a task threw an exception';
+      return { word: 'failed', detail: failures.length > 1 ? `${detail} (${failures.length} tasks failed)` : detail, tone: 'bad' };
+    }
     default:
       return { word: String(status.status), detail: status.summary || '', tone: 'idle' };
   }

@@ -3,6 +3,7 @@
  *   lost waker  the run stalled because a task returned Pending from lose_waker
  *   blocking    a task made a blocking call inside poll (a `blocking` event)
  *   stall       other stuck tasks, with the engine's reason
+ *   failed      a task threw an exception (a task_error event), with a link to its step
  *   budget      the run hit its event budget */
 import { formatTime } from './format.js';
 
@@ -30,6 +31,15 @@ export function computeWarnings({ status, final, blocking = [] }) {
       message: lost
         ? `${stuck.name} lost its waker${stuck.line ? ` at line ${stuck.line}` : ''}: ${stuck.reason}.`
         : `${stuck.name} is stuck${stuck.line ? ` at line ${stuck.line}` : ''}: ${stuck.reason}.`,
+    });
+  }
+  for (const f of status.failures || []) {
+    warnings.push({
+      kind: 'failed',
+      severity: 'error',
+      task: f.name,
+      step: f.step + 1,
+      message: `${f.name} threw an exception: ${f.message || '(no message)'}.`,
     });
   }
   for (const b of blocking) {

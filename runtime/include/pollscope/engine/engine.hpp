@@ -2,6 +2,7 @@
 /// Engine: runs a scenario on the real runtime, records every event, and answers
 /// what the page must draw at any step — forwards or backwards.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,7 +22,10 @@ struct LoadOptions {
   std::uint64_t max_events = 0;
 };
 
-enum class EndStatus : std::uint8_t { completed, stalled, budget_exhausted };
+/// How a run ended. `failed`: a task threw (a task_error event); it wins over the
+/// others, since a throw is what the reader must see first (the tasks that waited for
+/// the one that threw may also stall, or the run may hit its budget later).
+enum class EndStatus : std::uint8_t { completed, stalled, budget_exhausted, failed };
 const char* to_string(EndStatus status) noexcept;
 
 /// A task left unfinished by a stalled run, with where and why it waits.
@@ -33,11 +37,29 @@ struct StuckTask {
   bool operator==(const StuckTask&) const = default;
 };
 
+/// A task whose future threw: its task_error event.
+struct TaskFailure {
+  std::uint32_t task = 0;
+  std::uint64_t step = 0;  ///< index of the task_error event
+  std::string message;     ///< what() of the exception
+  bool operator==(const TaskFailure&) const = default;
+};
+
 struct Outcome {
   EndStatus status = EndStatus::completed;
   std::vector<StuckTask> stuck;
-  std::string summary;  ///< one line: "completed in 42 events", "stalled: b waits ..."
+  std::vector<TaskFailure> failures;  ///< every task that threw, in event order
+  /// one line: "completed in 42 events", "stalled: b can never be woken",
+  /// "failed: a threw an exception: <what()>"
+  std::string summary;
 };
+
+/// The ending of a run whose `store` recorded task_error events: `failed`, one
+/// TaskFailure per event, and a summary naming the first task that threw (by
+/// `name_of`) and its what(), with how many failed when more did. nullopt when no
+/// task threw. Engine::load uses it for every run.
+std::optional<Outcome> failed_outcome(const TraceStore& store,
+                                      const std::function<std::string(std::uint32_t)>& name_of);
 
 class Engine {
  public:

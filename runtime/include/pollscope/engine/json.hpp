@@ -19,7 +19,8 @@ std::string events_json(const Engine& engine, std::uint64_t from, std::uint64_t 
 /// Everything drawn at `step`: {step, time, caption, tasks, queues, timers, threads, totals}.
 std::string snapshot_json(const Engine& engine, std::uint64_t step);
 
-/// {status, summary, events, truncated, max_events, stuck: [{task, name, line, reason}], totals, time}
+/// {status (completed | stalled | budget exhausted | failed), summary, events, truncated, max_events,
+///  stuck: [{task, name, line, reason}], failures: [{task, name, step, message}], totals, time, clock}
 std::string status_json(const Engine& engine);
 
 /// The whole run: {scenario, status, events} (for exports and the CLI).
