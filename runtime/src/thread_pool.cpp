@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "pollscope/detail/local_run_queue.hpp"
 #include "pollscope/detail/shake.hpp"
 #include "pollscope/detail/work_stealing_policy.hpp"
 
@@ -22,7 +23,9 @@ constexpr std::size_t kMaxWorkers = 1024;
 class PoolCore final : public ThreadedCore {
  public:
   PoolCore(std::uint32_t workers, const ExecutorOptions& options)
-      : ThreadedCore(options, /*timer_thread_number=*/workers, /*sole_pollers=*/workers), policy_(workers) {
+      : ThreadedCore(options, /*timer_thread_number=*/workers, /*sole_pollers=*/workers),
+        traced_(options.tracer != nullptr),
+        policy_(workers) {
     for (std::uint32_t w = 0; w < workers; ++w) {
       workers_.push_back(std::make_unique<Worker>(0x5EED0000ull + w));
     }
@@ -39,9 +42,9 @@ class PoolCore final : public ThreadedCore {
     const bool from_worker = is_worker_thread();
     const std::uint32_t thread = event_thread();
     // No other thread knows the task yet, so a store sets its state (no
-    // read-modify-write); the registry's mutex publishes it. SCHEDULED before the
-    // task is registered: a stall check that sees it in the registry then sees it
-    // scheduled too.
+    // read-modify-write); the registry shard's lock and the queue push (a release or
+    // stronger) publish it. SCHEDULED before the task is registered: a stall check
+    // that sees it in the registry then sees it scheduled too.
     task->state.store(task_state::scheduled, std::memory_order_relaxed);
     task->retain();  // the queue's reference
     register_task(task, thread);
@@ -90,7 +93,7 @@ class PoolCore final : public ThreadedCore {
     if (is_worker_thread()) {
       const std::uint32_t w = tls_scope.thread;
       if (TaskHeader* t = std::exchange(workers_[w]->lifo, nullptr)) push_local(w, t, WakeSource::task, t->id, false);
-      if (policy_.local_length(w) != 0) notify_work(WakeSource::task, tls_scope.polling);
+      if (local_length(w) != 0) notify_work(WakeSource::task, tls_scope.polling);
     }
     ThreadedCore::block_thread(d);
   }
@@ -109,6 +112,7 @@ class PoolCore final : public ThreadedCore {
     }
     for (TaskHeader* t : policy_.close_and_drain()) t->release();
     for (auto& w : workers_) {
+      w->queue.drain([](TaskHeader* t) { t->release(); });
       if (w->lifo) w->lifo->release();
     }
     finish_shutdown();
@@ -118,6 +122,9 @@ class PoolCore final : public ThreadedCore {
   std::uint32_t outside_thread() const noexcept override { return kExternalThread; }
 
  private:
+  /// Capacity of a worker's lock-free queue (Tokio's); a push to a full queue moves
+  /// its older half to the injection queue.
+  static constexpr std::uint32_t kLocalCapacity = 256;
   /// Cache-line aligned: the fields after `thread` are written by their worker at
   /// every poll and must not share a line with another worker's.
   struct alignas(64) Worker {
@@ -139,8 +146,13 @@ class PoolCore final : public ThreadedCore {
     TaskHeader* lifo = nullptr;
     /// Polls in a row taken from the LIFO slot (at most kLifoLimit).
     std::uint32_t lifo_run = 0;
+    /// The worker's run queue when the pool is not traced (lock-free; its head and
+    /// tail are on cache lines of their own). A traced pool uses the policy's locked
+    /// queues instead (see traced_).
+    LocalRunQueue<TaskHeader*, kLocalCapacity> queue;
   };
   using Policy = WorkStealingPolicy<MultiThreadedSync>;
+  using Sync = MultiThreadedSync;
   /// Polls in a row from the LIFO slot before the slot's task goes to the back of the
   /// queue: two tasks waking each other take turns in the slot, and would otherwise
   /// keep every queued task waiting (those a thief cannot steal).
@@ -166,7 +178,20 @@ class PoolCore final : public ThreadedCore {
   /// `traced`: false when the task is already in the worker's queue as far as the
   /// trace is concerned (it leaves the LIFO slot for the back of the queue).
   void push_local(std::uint32_t w, TaskHeader* task, WakeSource source, std::uint64_t other, bool traced = true) {
-    const std::uint64_t in_slot = workers_[w]->lifo != nullptr ? 1 : 0;
+    Worker& k = *workers_[w];
+    const std::uint64_t in_slot = k.lifo != nullptr ? 1 : 0;
+    if (!traced_) {
+      if (!k.queue.try_push(task)) {
+        overflow(w, task, source, other);
+        return;
+      }
+      // The push was a seq_cst store, so may_notify's seq_cst read of the idle state
+      // cannot miss a worker that re-checks the queues before parking (see try_push).
+      // Read first: it is a cache hit, while the length needs the head of the queue,
+      // a line that thieves write.
+      if (policy_.may_notify() && k.queue.owner_length() + in_slot > 1) notify_work(source, other);
+      return;
+    }
     std::uint64_t length = 0;
     policy_.push_local(w, task, [&](std::uint64_t queue, std::uint64_t len) {
       length = len + in_slot;
@@ -191,6 +216,37 @@ class PoolCore final : public ThreadedCore {
       trace_queue(EventKind::enqueue, task, local_queue_of(w), policy_.local_length(w) + 1 + (k.lifo ? 1 : 0), w);
     }
     if (TaskHeader* previous = std::exchange(k.lifo, task)) push_local(w, previous, source, other, false);
+  }
+
+  /// Worker `w`'s lock-free queue is full: its older half and `task` go to the
+  /// injection queue in one batch (one lock for Capacity / 2 + 1 tasks), as in Tokio.
+  /// When a thief is taking from the queue right now, `task` alone goes there.
+  void overflow(std::uint32_t w, TaskHeader* task, WakeSource source, std::uint64_t other) {
+    Worker& k = *workers_[w];
+    TaskHeader* batch[kLocalCapacity / 2 + 1];
+    const std::uint32_t n = k.queue.take_half_for_overflow(batch);
+    batch[n] = task;
+    if (!policy_.push_injection_batch(batch, n + 1)) {  // shut down
+      for (std::uint32_t i = 0; i <= n; ++i) batch[i]->release();
+      return;
+    }
+    notify_work(source, other);
+  }
+
+  /// Tasks in worker `w`'s queue (from worker `w`; exact unless a thief is at work).
+  std::uint64_t local_length(std::uint32_t w) {
+    return traced_ ? policy_.local_length(w) : workers_[w]->queue.owner_length();
+  }
+
+  /// True when any queue holds a task: the re-check before parking (seq_cst loads
+  /// of the lock-free queues, see LocalRunQueue::try_push).
+  bool has_work() {
+    if (policy_.has_work()) return true;
+    if (traced_) return false;
+    for (auto& k : workers_) {
+      if (k->queue.has_tasks()) return true;
+    }
+    return false;
   }
 
   void push_injection(TaskHeader* task, WakeSource source, std::uint64_t other) {
@@ -246,9 +302,49 @@ class PoolCore final : public ThreadedCore {
       }
     }
     k.lifo_run = 0;
+    if (!traced_) {
+      // The policy's pop order, with the lock-free queue as the local one.
+      if (k.tick % Policy::kInjectionInterval == 0) {
+        if (TaskHeader* t = pop_injection(w)) return t;
+      }
+      TaskHeader* t = nullptr;
+      while (k.queue.pop(t)) {
+        if (t->try_start_running()) return t;
+        t->release();  // closed while queued
+      }
+      return refill_from_injection(w);
+    }
     TaskHeader* t = policy_.pop(w, k.tick, on_pop(w));
     release_refused(w);
     return t;
+  }
+
+  /// Untraced pools, worker `w`'s local queue empty: takes a fair share of the
+  /// injection queue (one lock), runs the first task that is not closed and moves the
+  /// rest to its local queue (where other workers can steal them).
+  TaskHeader* refill_from_injection(std::uint32_t w) {
+    Worker& k = *workers_[w];
+    TaskHeader* batch[kLocalCapacity / 2];
+    const std::size_t n = policy_.pop_injection_batch(batch, kLocalCapacity / 2);
+    std::size_t i = 0;
+    TaskHeader* run = nullptr;
+    for (; i < n && run == nullptr; ++i) {
+      if (batch[i]->try_start_running()) {
+        run = batch[i];
+      } else {
+        batch[i]->release();  // closed while queued
+      }
+    }
+    if (i < n) {
+      const std::uint32_t rest = static_cast<std::uint32_t>(n - i);
+      const std::uint32_t moved = k.queue.push_batch(batch + i, rest);
+      // No room only while a thief still copies out of the queue: back they go.
+      if (moved < rest && !policy_.push_injection_batch(batch + i + moved, rest - moved)) {
+        for (std::size_t j = i + moved; j < n; ++j) batch[j]->release();  // shut down
+      }
+      if (moved > 0) notify_work(WakeSource::task, 0);
+    }
+    return run;
   }
 
   TaskHeader* pop_injection(std::uint32_t w) {
@@ -259,6 +355,18 @@ class PoolCore final : public ThreadedCore {
 
   std::uint64_t steal(std::uint32_t w) {
     const std::uint32_t first = workers_[w]->rng.below(policy_.workers());
+    if (!traced_) {
+      // The policy's order of victims; a victim another thief is stealing from right
+      // now counts as empty.
+      const std::uint32_t n = policy_.workers();
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t victim = (first + i) % n;
+        if (victim == w) continue;
+        Sync::shake();
+        if (const std::uint32_t count = workers_[victim]->queue.steal_into(workers_[w]->queue)) return count;
+      }
+      return 0;
+    }
     return policy_.steal(w, first, [&](std::uint32_t victim, std::uint64_t count) {
       if (tracing()) {
         Event e;
@@ -335,7 +443,7 @@ class PoolCore final : public ThreadedCore {
       // Announce the intent to park, re-check every queue, then park.
       const bool all_parked = policy_.announce_park(w, searching);
       searching = false;
-      if (policy_.has_work() || stopping_.load(std::memory_order_acquire)) {
+      if (has_work() || stopping_.load(std::memory_order_acquire)) {
         policy_.cancel_park(w);  // either way it counts as searching now
         searching = true;
         continue;
@@ -404,6 +512,11 @@ class PoolCore final : public ThreadedCore {
     check_stall(w);
   }
 
+  /// Traced pools keep the policy's locked local queues, whose lock orders each
+  /// queue's events with its pushes, pops and steals (exact lengths in the trace);
+  /// untraced pools use the lock-free LocalRunQueue of each worker. Fixed for the
+  /// pool's life (the tracer is given at construction).
+  const bool traced_;
   Policy policy_;
   std::mutex stall_check_mutex_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -1,5 +1,7 @@
 #include "pollscope/detail/threaded_core.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -39,8 +41,9 @@ ThreadedCore::ThreadedCore(const ExecutorOptions& options, std::uint32_t timer_t
 void ThreadedCore::register_task(TaskHeader* task, std::uint32_t thread) {
   task->retain();  // the registry's reference
   {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
-    live_.push_back(task);
+    RegistryShard& shard = shard_of(task);
+    std::lock_guard<SpinLock> lock(shard.lock);
+    shard.live.insert(task);
   }
   if (tracing()) {
     Event e;
@@ -52,31 +55,62 @@ void ThreadedCore::register_task(TaskHeader* task, std::uint32_t thread) {
   }
 }
 
+namespace {
+bool by_id(const TaskHeader* a, const TaskHeader* b) noexcept { return a->id < b->id; }
+}  // namespace
+
 void ThreadedCore::unregister(TaskHeader* task) {
-  std::lock_guard<std::mutex> lock(registry_mutex_);
-  live_.remove(task);
-  if (live_.empty()) idle_cv_.notify_all();
+  RegistryShard& shard = shard_of(task);
+  bool emptied = false;
+  {
+    std::lock_guard<SpinLock> lock(shard.lock);
+    shard.live.erase(task);
+    emptied = shard.live.empty();
+  }
+  // No lost notification: a waiter counts itself (idle_waiters_) BEFORE it checks
+  // this shard under the shard's lock. If its check came after our removal, it saw
+  // the shard empty. If before, its increment happens before its unlock of the
+  // shard, which synchronises with our lock of it, so this load (after our unlock)
+  // sees the increment; we then notify under idle_mutex_, which the waiter holds
+  // from its check until it sleeps. (Seq_cst is not needed for that, the shard lock
+  // orders it; it costs nothing on a load.)
+  if (emptied && idle_waiters_.load(std::memory_order_seq_cst) != 0) {
+    std::lock_guard<std::mutex> lock(idle_mutex_);
+    idle_cv_.notify_all();
+  }
+}
+
+bool ThreadedCore::registry_empty() {
+  for (RegistryShard& shard : shards_) {
+    std::lock_guard<SpinLock> lock(shard.lock);
+    if (!shard.live.empty()) return false;
+  }
+  return true;
 }
 
 std::vector<TaskHeader*> ThreadedCore::live_tasks() {
   std::vector<TaskHeader*> tasks;
-  std::lock_guard<std::mutex> lock(registry_mutex_);
-  live_.for_each([&](TaskHeader* t) {
-    t->retain();
-    tasks.push_back(t);
-  });
+  for (RegistryShard& shard : shards_) {
+    std::lock_guard<SpinLock> lock(shard.lock);
+    shard.live.for_each([&](TaskHeader* t) {
+      t->retain();
+      tasks.push_back(t);
+    });
+  }
+  std::sort(tasks.begin(), tasks.end(), by_id);  // spawn order
   return tasks;
 }
 
-bool ThreadedCore::has_live_tasks() {
-  std::lock_guard<std::mutex> lock(registry_mutex_);
-  return !live_.empty();
-}
+bool ThreadedCore::has_live_tasks() { return !registry_empty(); }
 
 RunReport ThreadedCore::wait_idle() {
   if (tls_scope.core == this) throw std::logic_error("waiting for a threaded executor from inside one of its tasks would deadlock it");
-  std::unique_lock<std::mutex> lock(registry_mutex_);
-  idle_cv_.wait(lock, [&] { return live_.empty(); });
+  std::unique_lock<std::mutex> lock(idle_mutex_);
+  // Counted before the first check of the shards (see unregister). Relaxed would do
+  // (the shard locks order it); seq_cst documents that it pairs with that load.
+  idle_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  idle_cv_.wait(lock, [&] { return registry_empty(); });
+  idle_waiters_.fetch_sub(1, std::memory_order_relaxed);
   RunReport report = failures_.value_or(RunReport{});
   failures_.reset();
   report.polls = polls();
@@ -109,7 +143,7 @@ void ThreadedCore::exhaust(std::uint32_t thread) {
   if (tracing()) emit(EventKind::budget_exhausted, 0, budget_, thread);
   const RunReport report{RunStatus::budget_exhausted, {}, budget_};
   {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
+    std::lock_guard<std::mutex> lock(idle_mutex_);
     if (!failures_) failures_ = report;
   }
   for (TaskHeader* t : live_tasks()) {
@@ -256,8 +290,26 @@ bool ThreadedCore::check_stall(std::uint32_t thread) {
   if (!timers().empty()) return false;  // the timer thread will wake someone
   std::vector<TaskHeader*> stuck;
   {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
-    if (live_.empty()) return false;
+    // Every shard locked (in index order, the only place that holds more than one):
+    // no task is registered or unregistered between the two passes.
+    struct AllShards {
+      RegistryShard* shards;
+      explicit AllShards(RegistryShard* s) : shards(s) {
+        for (std::uint32_t i = 0; i < kRegistryShards; ++i) shards[i].lock.lock();
+      }
+      ~AllShards() {
+        for (std::uint32_t i = kRegistryShards; i-- > 0;) shards[i].lock.unlock();
+      }
+    } all_locked(shards_);
+    bool any = false;
+    for (const RegistryShard& shard : shards_) any = any || !shard.live.empty();
+    if (!any) return false;
+    struct {
+      const RegistryShard* shards;
+      void for_each(const std::function<void(TaskHeader*)>& fn) const {
+        for (std::uint32_t i = 0; i < kRegistryShards; ++i) shards[i].live.for_each(fn);
+      }
+    } live_{shards_};
     // Wakers first, states second: a wake in flight keeps its waker counted until
     // the task is scheduled (task_waker_wake), so one of the two passes sees it.
     std::uint64_t alive = 0;
@@ -284,13 +336,14 @@ bool ThreadedCore::check_stall(std::uint32_t thread) {
       stuck.push_back(t);
     });
   }
+  std::sort(stuck.begin(), stuck.end(), by_id);  // spawn order
   RunReport report{RunStatus::stalled, {}, polls()};
   for (TaskHeader* t : stuck) report.stuck_tasks.push_back(t->id);
   if (tracing()) {
     for (TaskHeader* t : stuck) emit(EventKind::stall, t->id, 0, thread);
   }
   {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
+    std::lock_guard<std::mutex> lock(idle_mutex_);
     if (!failures_) {
       failures_ = report;
     } else {
@@ -310,7 +363,7 @@ void ThreadedCore::stall_one(TaskHeader* task, std::uint32_t thread) {
   RunReport report{RunStatus::stalled, {task->id}, polls()};
   if (tracing()) emit(EventKind::stall, task->id, 0, thread);
   {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
+    std::lock_guard<std::mutex> lock(idle_mutex_);
     if (!failures_) {
       failures_ = report;
     } else {
@@ -361,22 +414,32 @@ void ThreadedCore::stop_timer_thread() noexcept {
 
 void ThreadedCore::close_remaining(std::uint32_t thread) noexcept {
   // Destroying a future runs arbitrary destructors (which may drop wakers, handles,
-  // abort or even spawn tasks), so take the tasks one at a time from the front.
+  // abort or even spawn tasks), so check each task is still registered before
+  // closing it.
   for (;;) {
-    TaskHeader* task = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(registry_mutex_);
-      if (live_.empty()) break;
-      task = live_.front();
-      task->retain();
+    // In spawn order; a destructor may close (or spawn) tasks meanwhile: those it
+    // closed are skipped, those it spawned come in the next round.
+    const std::vector<TaskHeader*> tasks = live_tasks();
+    if (tasks.empty()) break;
+    for (TaskHeader* task : tasks) {
+      bool registered = false;
+      {
+        RegistryShard& shard = shard_of(task);
+        std::lock_guard<SpinLock> lock(shard.lock);
+        registered = shard.live.contains(task);
+      }
+      if (registered) close_one(task, thread);
+      task->release();
     }
-    std::uint32_t s = task->state.load(std::memory_order_acquire);
-    while (!task->state.compare_exchange_weak(
-        s, (s & ~(task_state::scheduled | kCancelRequested)) | task_state::closed, std::memory_order_acq_rel)) {
-    }
-    close(task, /*destroy_future=*/!(s & task_state::finished), thread);
-    task->release();
   }
+}
+
+void ThreadedCore::close_one(TaskHeader* task, std::uint32_t thread) noexcept {
+  std::uint32_t s = task->state.load(std::memory_order_acquire);
+  while (!task->state.compare_exchange_weak(
+      s, (s & ~(task_state::scheduled | kCancelRequested)) | task_state::closed, std::memory_order_acq_rel)) {
+  }
+  close(task, /*destroy_future=*/!(s & task_state::finished), thread);
 }
 
 void ThreadedCore::finish_shutdown() noexcept {

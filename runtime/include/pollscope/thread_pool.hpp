@@ -38,6 +38,15 @@ ThreadedCore* make_thread_pool_core(std::uint32_t workers, const ExecutorOptions
 ///    task cannot be stolen, so it moves to the queue when another task takes the
 ///    slot and when the poll makes a blocking call (blocking_call). Traces show the
 ///    slot as part of the worker's queue (a dequeue that is not the oldest task).
+///  - an untraced pool runs each worker's queue lock-free (detail/local_run_queue.hpp,
+///    256 tasks, after Tokio's): the owner pushes with a store and pops with one
+///    compare-exchange; a thief takes the oldest half of a queue (a queue another thief
+///    is taking from right now counts as empty); a push to a full queue moves its older
+///    half, then the task, to the injection queue, and a worker whose queue ran dry
+///    takes a fair share of the injection queue (length / workers + 1, at most 128)
+///    into its own queue. A traced pool keeps the policy's locked queues, so that the
+///    events of each queue come in order with their exact lengths (the trace semantics
+///    above and below are unchanged).
 ///  - a task is never polled by two threads at once; a wake during a poll means
 ///    exactly one more poll; wakers work from any thread.
 ///  - timers run on the real clock (ExecutorOptions::virtual_clock is ignored), fired

@@ -19,13 +19,19 @@
 ///    state) before it re-checks the queues. Both touch the queue under that queue's
 ///    lock, so one of the two critical sections comes first: if the parking worker's,
 ///    its announcement happens before the producer's read, which sees it; if the
-///    producer's, the re-check sees the work. No wakeup is lost.
+///    producer's, the re-check sees the work. No wakeup is lost. ThreadPool's untraced
+///    lock-free local queues (detail/local_run_queue.hpp) have no lock to order the
+///    two sides: there the push is a seq_cst store, the producer's read of the idle
+///    state a seq_cst load, the announcement a seq_cst read-modify-write and the
+///    re-check seq_cst loads, and the single total order of seq_cst operations gives
+///    the same either-or.
 ///
 /// The queues hold task references; the policy never touches task state. Callbacks
 /// passed to queue operations run while that queue's lock is held (executors trace
 /// there, so events about one queue appear in the order they happened).
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -143,6 +149,31 @@ class WorkStealingPolicy {
     return pop_from(injection_, kInjectionQueue, on_pop);
   }
 
+  /// Appends `n` tasks, in order, to the injection queue under one lock (ThreadPool:
+  /// the overflow of a full lock-free local queue); false (nothing done) once closed.
+  bool push_injection_batch(TaskHeader* const* tasks, std::size_t n) {
+    Sync::shake();
+    std::lock_guard<typename Sync::Lock> lock(injection_.lock);
+    if (injection_closed_) return false;
+    injection_.tasks.insert(injection_.tasks.end(), tasks, tasks + n);
+    return true;
+  }
+
+  /// Takes the oldest tasks of the injection queue, in order, into `out`: its
+  /// length / workers + 1 (a fair share), at most `max`. Returns the count (ThreadPool:
+  /// refills a worker's lock-free local queue with one lock instead of one per task).
+  std::size_t pop_injection_batch(TaskHeader** out, std::size_t max) {
+    Sync::shake();
+    std::lock_guard<typename Sync::Lock> lock(injection_.lock);
+    const std::size_t n = std::min<std::size_t>(max, injection_.tasks.size() / workers_ + 1);
+    std::size_t taken = 0;
+    while (taken < n && !injection_.tasks.empty()) {
+      out[taken++] = injection_.tasks.front();
+      injection_.tasks.pop_front();
+    }
+    return taken;
+  }
+
   template <class OnPop>
   TaskHeader* pop_injection(OnPop&& on_pop) {
     return pop_from(injection_, kInjectionQueue, on_pop);
@@ -237,16 +268,28 @@ class WorkStealingPolicy {
     return searching_of(state_.fetch_sub(1, std::memory_order_acq_rel)) == 1;
   }
 
+  /// The first test of worker_to_notify alone (one seq_cst load, see there): false
+  /// when it would certainly find no worker to unpark. Lets a pusher skip working out
+  /// whether its push deserves a notification.
+  bool may_notify() const noexcept {
+    const std::uint64_t s = state_.load(std::memory_order_seq_cst);
+    return searching_of(s) == 0 && parked_of(s) != 0;
+  }
+
   /// Called after new work was queued: the worker to unpark, if one should be —
   /// none when a worker is searching already (it will find the work) or none is
   /// parked. The chosen worker leaves the parked list and counts as searching.
   std::optional<std::uint32_t> worker_to_notify() {
     // A plain load suffices (the queue lock orders it against a parking worker's
-    // announcement, see the header comment); relaxed, because the decision is
-    // re-checked under idle_mutex_ and nothing else is read on its strength. It must
-    // not be a read-modify-write: one on every push would move this cache line
-    // between the workers that are pushing.
-    const std::uint64_t s = state_.load(std::memory_order_relaxed);
+    // announcement, see the header comment). Seq_cst rather than relaxed for queues
+    // without a lock (ThreadPool's lock-free local queues, detail/local_run_queue.hpp):
+    // their push is a seq_cst store, the announcement a seq_cst read-modify-write and
+    // the re-check seq_cst loads, so the single total order of seq_cst operations
+    // gives the same either-or (a seq_cst load is a plain load on x86 and ARMv8's
+    // ldar; nothing changes for SimulatedPool's plain integers). The decision is
+    // re-checked under idle_mutex_. It must not be a read-modify-write: one on every
+    // push would move this cache line between the workers that are pushing.
+    const std::uint64_t s = state_.load(std::memory_order_seq_cst);
     if (searching_of(s) != 0 || parked_of(s) == 0) return std::nullopt;
     Sync::shake();
     std::lock_guard<typename Sync::Mutex> lock(idle_mutex_);
@@ -266,7 +309,9 @@ class WorkStealingPolicy {
     std::lock_guard<typename Sync::Mutex> lock(idle_mutex_);
     parked_.push_back(w);
     const std::uint64_t delta = kParkedOne - (was_searching ? 1 : 0);
-    const std::uint64_t s = state_.fetch_add(delta, std::memory_order_acq_rel) + delta;
+    // Seq_cst: the announcement of the either-or in worker_to_notify (lock-free
+    // queues); the same locked instruction as acq_rel on x86.
+    const std::uint64_t s = state_.fetch_add(delta, std::memory_order_seq_cst) + delta;
     return parked_of(s) == workers_;
   }
 
