@@ -213,9 +213,13 @@ void LocalCore::poll_task(TaskHeader* task) {
     close(task, /*destroy_future=*/true);
     return;
   }
-  // Woken during the poll: exactly one more poll.
+  // Woken during the poll: exactly one more poll. (push(), with its event inline:
+  // a task that yields comes back here every time.)
   store_state(task, s & ~task_state::running);
-  if (s & task_state::scheduled) push(task);
+  if (s & task_state::scheduled) {
+    queue_.push_back(task);
+    if (tracing()) trace_inline(EventKind::enqueue, task->id, queue_.size());
+  }
 }
 
 void LocalCore::complete(TaskHeader* task) {

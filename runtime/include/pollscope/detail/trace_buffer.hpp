@@ -39,7 +39,7 @@ class TraceBuffer {
   /// `clock`: the executor's, which must outlive the buffer.
   explicit TraceBuffer(const Clock& clock)
       : clock_(clock), ticks_(!clock.is_virtual() && tick_clock::available()), words_(kBatchWords + kSlack) {
-    end_ = words_.data();
+    point_into_words(0);
   }
   TraceBuffer(const TraceBuffer&) = delete;
   TraceBuffer& operator=(const TraceBuffer&) = delete;
@@ -56,10 +56,11 @@ class TraceBuffer {
   /// Events added from now on happened at `stamp` (writes a mark unless the latest
   /// one says the same). Call before the first event of a batch.
   void mark(const Stamp& stamp) {
-    if (end_ != words_.data() && stamp.ticks > base_ticks_) {  // a tick stamp of this batch
+    if (end_ != begin_ && stamp.ticks > base_ticks_) {  // a tick stamp of this batch
       const std::uint64_t word = trace_words::tick_mark(stamp.ticks - base_ticks_);
       if (word != last_mark_) {
         *end_++ = word;
+        ++other_words_;
         last_mark_ = word;
       }
       return;
@@ -70,10 +71,7 @@ class TraceBuffer {
   /// Appends an event in its one-word form (trace_words::short_event), at the
   /// latest mark's time. Room: the executor takes the batch as soon as it is due,
   /// so at most a mark and an event are written past kBatchWords.
-  void add_short(std::uint64_t word) noexcept {
-    *end_++ = word;
-    ++events_;
-  }
+  void add_short(std::uint64_t word) noexcept { *end_++ = word; }
   /// Appends any event at the latest mark's time (its seq and time are ignored).
   void add(const Event& e) {
     scratch_.clear();
@@ -81,17 +79,18 @@ class TraceBuffer {
     room_for(scratch_.size());
     std::copy(scratch_.begin(), scratch_.end(), end_);
     end_ += scratch_.size();
-    ++events_;
+    other_words_ += scratch_.size() - 1;
   }
 
   /// Whether the batch should be taken now (kBatchWords written).
-  bool due() const noexcept { return end_ >= words_.data() + kBatchWords; }
-  std::uint64_t events() const noexcept { return events_; }
+  bool due() const noexcept { return end_ >= due_at_; }
+  /// Events so far: the words that are not marks or the rest of a long event.
+  std::uint64_t events() const noexcept { return static_cast<std::uint64_t>(end_ - begin_) - other_words_; }
 
   /// The batch (first event numbered `first_seq`), its calibration completed; valid
   /// until clear().
   TraceBatch batch(std::uint64_t first_seq) {
-    std::uint64_t* begin = words_.data();
+    std::uint64_t* begin = begin_;
     if (ticks_ && end_ != begin) {
       // Read in the same order as at the opening (clock, then ticks), so the delay
       // between the two reads cancels out of the interpolation.
@@ -103,11 +102,11 @@ class TraceBuffer {
       closed_t1_ = t1.count();
       closed_base_ = base_ticks_;
     }
-    return TraceBatch{first_seq, events_, std::span<const std::uint64_t>(begin, end_)};
+    return TraceBatch{first_seq, events(), std::span<const std::uint64_t>(begin, end_)};
   }
   void clear() noexcept {
-    end_ = words_.data();
-    events_ = 0;
+    end_ = begin_;
+    other_words_ = 0;
   }
 
   /// After clear(): the next batch goes on at `held`, a stamp taken during the
@@ -132,7 +131,7 @@ class TraceBuffer {
   [[gnu::noinline]] void mark_slow(const Stamp& stamp) {
     room_for(4);
     std::uint64_t word;
-    if (ticks_ && end_ == words_.data()) open_calibrated();
+    if (ticks_ && end_ == begin_) open_calibrated();
     if (stamp.ticks != 0) {
       // A tick stamp taken just before the batch opened (the poll that opened it)
       // gets the batch's start.
@@ -142,12 +141,14 @@ class TraceBuffer {
       if (word == 0) {  // too far out for a one-word mark
         *end_++ = trace_words::kWideTimeMark;
         *end_++ = static_cast<std::uint64_t>(stamp.time.count());
+        other_words_ += 2;
         last_mark_ = 0;
         return;
       }
     }
-    if (word == last_mark_ && end_ != words_.data()) return;
+    if (word == last_mark_ && end_ != begin_) return;
     *end_++ = word;
+    ++other_words_;
     last_mark_ = word;
   }
 
@@ -159,22 +160,31 @@ class TraceBuffer {
     *end_++ = static_cast<std::uint64_t>(t0.count());
     *end_++ = 0;  // ticks and t1: filled in by batch()
     *end_++ = static_cast<std::uint64_t>(t0.count());
+    other_words_ += 4;
     last_mark_ = trace_words::tick_mark(0);
   }
 
   /// Makes room for `n` more words (a long event may need more than the slack).
   void room_for(std::size_t n) {
-    const std::size_t used = static_cast<std::size_t>(end_ - words_.data());
+    const std::size_t used = static_cast<std::size_t>(end_ - begin_);
     if (words_.size() - used >= n + kSlack) return;
     words_.resize(used + n + kSlack);
-    end_ = words_.data() + used;
+    point_into_words(used);
+  }
+  /// (Re)derives the pointers into words_, `used` words written.
+  void point_into_words(std::size_t used) noexcept {
+    begin_ = words_.data();
+    end_ = begin_ + used;
+    due_at_ = begin_ + kBatchWords;
   }
 
   const Clock& clock_;
   const bool ticks_;
-  std::vector<std::uint64_t> words_;  // the batch is [words_.data(), end_)
-  std::uint64_t* end_;
-  std::uint64_t events_ = 0;
+  std::vector<std::uint64_t> words_;  // the batch is [begin_, end_)
+  std::uint64_t* begin_ = nullptr;
+  std::uint64_t* end_ = nullptr;
+  std::uint64_t* due_at_ = nullptr;  // begin_ + kBatchWords
+  std::uint64_t other_words_ = 0;    // marks, calibration, long events' words after the first
   std::uint64_t base_ticks_ = 0;  // the tick clock when the open batch's t0 was read
   std::uint64_t last_mark_ = 0;   // the latest mark word written (0: none that can repeat)
   // The calibration of the batch batch() closed last (for carry_over()).
