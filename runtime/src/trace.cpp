@@ -16,7 +16,7 @@ std::vector<Event> TraceBatch::decode() const {
   return out;
 }
 
-void Tracer::record(const TraceBatch& batch) {
+void Tracer::record_batch(const TraceBatch& batch) {
   for (const Event& e : batch.decode()) record(e);
 }
 
@@ -30,7 +30,7 @@ void TraceRecorder::record(const Event& event) {
   ++events_;
 }
 
-void TraceRecorder::record(const TraceBatch& batch) {
+void TraceRecorder::record_batch(const TraceBatch& batch) {
   std::lock_guard<detail::SpinLock> lock(lock_);
   if (batch.first_seq != next_seq_) detail::trace_words::append_seq(words_, batch.first_seq);
   words_.insert(words_.end(), batch.words.begin(), batch.words.end());

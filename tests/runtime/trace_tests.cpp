@@ -292,7 +292,7 @@ class DeliveryLog final : public pollscope::Tracer {
     deliveries.push_back("event " + std::string(pollscope::to_string(event.kind)));
     events.push_back(event);
   }
-  void record(const pollscope::TraceBatch& batch) override {
+  void record_batch(const pollscope::TraceBatch& batch) override {
     const std::vector<Event> decoded = batch.decode();
     REQUIRE(decoded.size() == batch.events);
     deliveries.push_back("batch of " + std::to_string(batch.events) + " ending " +
@@ -446,7 +446,7 @@ TEST_CASE("TraceRecorder keeps single events and batches in one stream with exac
   buffer.mark(buffer.stamp_now());
   buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::poll_start, 2, 0, WakeSource::none));
   buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::poll_ready, 2, 0, WakeSource::none));
-  recorder.record(buffer.batch(20));  // seq 20 and 21 (not following seq 0)
+  recorder.record_batch(buffer.batch(20));  // seq 20 and 21 (not following seq 0)
 
   Event last = at_5ms(EventKind::complete);  // seq 22, back at 5 ms: after a batch the time is re-marked
   last.seq = 22;
@@ -471,7 +471,6 @@ TEST_CASE("A tracer that only takes single events gets a batch's events one by o
       deliveries.push_back("event " + std::string(pollscope::to_string(event.kind)));
       events.push_back(event);
     }
-    using pollscope::Tracer::record;  // the default record(const TraceBatch&)
     std::vector<std::string> deliveries;
     std::vector<Event> events;
   } log;
@@ -480,7 +479,7 @@ TEST_CASE("A tracer that only takes single events gets a batch's events one by o
   buffer.mark(buffer.stamp_now());
   buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::poll_start, 3, 0, WakeSource::none));
   buffer.add_short(pollscope::detail::trace_words::short_event(EventKind::complete, 3, 0, WakeSource::none));
-  log.record(buffer.batch(5));
+  log.record_batch(buffer.batch(5));  // the default: one record() per event
   REQUIRE(log.deliveries == Lines{"event poll_start", "event complete"});
   REQUIRE(log.events[1].seq == 6);
 }

@@ -97,7 +97,7 @@ struct TraceBatch {
 ///
 /// Delivery: a tracer gets each event as it happens (record(const Event&)), unless
 /// batched() says it takes batches: then LocalExecutor holds the events of a run
-/// back and delivers them with record(const TraceBatch&) when its buffer fills,
+/// back and delivers them with record_batch() when its buffer fills,
 /// before its thread parks, and when run() returns. Events outside a run, and the
 /// events of every other executor, are still delivered one by one. A tracer
 /// that must see an event before the executor goes on (e.g. to synchronise a test
@@ -109,8 +109,9 @@ class Tracer {
  public:
   virtual ~Tracer() = default;
   virtual void record(const Event& event) = 0;
-  /// Batched delivery. The default decodes the batch and records each event.
-  virtual void record(const TraceBatch& batch);
+  /// Batched delivery. The default decodes the batch and records each event. (Not
+  /// an overload of record(): a tracer that overrides only that one would hide it.)
+  virtual void record_batch(const TraceBatch& batch);
   /// Asked once, when the tracer is attached to an executor.
   virtual bool batched() const noexcept { return false; }
 };
@@ -122,7 +123,7 @@ class Tracer {
 class TraceRecorder final : public Tracer {
  public:
   void record(const Event& event) override;
-  void record(const TraceBatch& batch) override;
+  void record_batch(const TraceBatch& batch) override;
   bool batched() const noexcept override { return true; }
   /// A decoded copy, safe to take while threads are still recording.
   std::vector<Event> events() const;

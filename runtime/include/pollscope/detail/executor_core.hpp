@@ -195,7 +195,7 @@ class ExecutorCore {
     if (batch == nullptr || batch->events() == 0) return;
     Tracer* tracer = tracer_.load(std::memory_order_relaxed);
     try {
-      if (tracer != nullptr) tracer->record(batch->batch(next_seq_));
+      if (tracer != nullptr) tracer->record_batch(batch->batch(next_seq_));
     } catch (...) {
     }
     next_seq_ += batch->events();
