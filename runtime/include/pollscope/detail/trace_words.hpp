@@ -18,8 +18,8 @@
 ///   0x44       calibration: the next three words are t0, ticks and t1: ticks of the
 ///              time-stamp counter (detail/tick_clock.hpp) passed between the
 ///              moments the executor's clock read t0 and t1 (ns). Sets the time to t0.
-///   0x45       tick mark: bits 8-63 = ticks since the latest calibration's t0; the
-///              time is t0 + ticks * (t1 - t0) / ticks (at most t1).
+///   0x45       tick mark: bits 8-63 = n, the ticks since the latest calibration's
+///              t0; the time is t0 + n * (t1 - t0) / (its ticks), at most t1.
 ///   0x80       long event: bits 8-15 EventKind, bits 16-23 WakeSource, bits 32-63
 ///              the message's length in bytes; then five words: task, other, value,
 ///              deadline (int64 ns), thread; then the message, 8 bytes per word
