@@ -13,28 +13,15 @@
 #include <pollscope/detail/parker.hpp>
 #include <pollscope/waker.hpp>
 
+#include "../../support/owned_parker.hpp"
+
 using namespace std::chrono_literals;
 using pollscope::Waker;
 using pollscope::detail::Parker;
 using pollscope::detail::WakerAccess;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-/// A parker for one test, as a block_on call holds it: its own reference, plus the
-/// waker it lends to polls (backed by that reference, not counted).
-struct Owned {
-  Parker* parker = Parker::acquire();
-  Waker lent = WakerAccess::borrow(parker->raw_waker());
-  ~Owned() {
-    WakerAccess::forget(lent);
-    Parker::recycle(parker);
-  }
-  /// A counted waker, cloned from the lent one (as a future keeps one).
-  Waker clone() const { return lent; }
-};
-
-}  // namespace
+using Owned = pollscope_test::OwnedParker;
 
 TEST_CASE("A parker from acquire() is exclusive, with no live waker and no notification", "[parker]") {
   Owned p;

@@ -20,25 +20,15 @@
 #include <pollscope/detail/parker.hpp>
 #include <pollscope/waker.hpp>
 
+#include "../../support/owned_parker.hpp"
+
 using namespace std::chrono_literals;
 using pollscope::Waker;
 using pollscope::detail::Parker;
 using pollscope::detail::WakerAccess;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-struct Owned {
-  Parker* parker = Parker::acquire();
-  Waker lent = WakerAccess::borrow(parker->raw_waker());
-  ~Owned() {
-    WakerAccess::forget(lent);
-    Parker::recycle(parker);
-  }
-  Waker clone() const { return lent; }
-};
-
-}  // namespace
+using Owned = pollscope_test::OwnedParker;
 
 TEST_CASE("An unpark from another thread ends a park without deadline, and the notification is consumed",
           "[parker][threads]") {
