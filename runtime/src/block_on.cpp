@@ -19,10 +19,10 @@ void traced_noop(const void* data, EventKind kind) {
   core->emit(std::move(e));
 }
 constexpr RawWakerVTable traced_noop_vtable{
-    [](const void* data) { return RawWaker{data, &traced_noop_vtable}; },
-    [](const void* data) { traced_noop(data, EventKind::wake); },
-    [](const void* data) { traced_noop(data, EventKind::wake_by_ref); },
-    [](const void*) {},
+    [](const void* data) noexcept { return RawWaker{data, &traced_noop_vtable}; },
+    [](const void* data) noexcept { traced_noop(data, EventKind::wake); },
+    [](const void* data) noexcept { traced_noop(data, EventKind::wake_by_ref); },
+    [](const void*) noexcept {},
 };
 
 Waker make_waker(BlockOnDriver* driver, BlockOnDriver::Mode mode, Parker* parker) {

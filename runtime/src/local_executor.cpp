@@ -63,7 +63,7 @@ void LocalCore::trace_own_wake(TaskHeader* task, EventKind how) {
   trace_inline(how, task->id, 0, source, other);
 }
 
-void LocalCore::wake(TaskHeader* task, EventKind how) {
+inline void LocalCore::wake_here(TaskHeader* task, EventKind how) {
   if (tls_scope.core != this) {
     wake_remote(task, how);
     return;
@@ -78,6 +78,28 @@ void LocalCore::wake(TaskHeader* task, EventKind how) {
   }
   if (enqueue) push(task);
 }
+
+void LocalCore::wake(TaskHeader* task, EventKind how) { wake_here(task, how); }
+
+// local_task_waker_vtable (task.hpp): the generic task waker's operations, with the
+// wakes calling LocalCore directly.
+struct LocalWaker {
+  static TaskHeader* task(const void* data) noexcept { return static_cast<TaskHeader*>(const_cast<void*>(data)); }
+  static LocalCore* core(const TaskHeader* t) noexcept { return static_cast<LocalCore*>(t->scheduler); }
+  static RawWaker clone(const void* data) noexcept { return clone_task_waker(data, &local_task_waker_vtable); }
+  static void wake(const void* data) noexcept {
+    TaskHeader* t = task(data);
+    core(t)->wake_here(t, EventKind::wake);
+    t->drop_waker();  // after the wake: see task_waker_wake
+  }
+  static void wake_by_ref(const void* data) noexcept {
+    TaskHeader* t = task(data);
+    core(t)->wake_here(t, EventKind::wake_by_ref);
+  }
+};
+
+const RawWakerVTable local_task_waker_vtable{&LocalWaker::clone, &LocalWaker::wake, &LocalWaker::wake_by_ref,
+                                             &task_waker_drop};
 
 void LocalCore::wake_remote(TaskHeader* task, EventKind how) {
   std::lock_guard<std::mutex> lock(remote_mutex_);
@@ -190,7 +212,7 @@ void LocalCore::poll_task(TaskHeader* task) {
   tls_scope.polling = task->id;
   tls_scope.woke_self = false;
   if (tracing()) trace_inline(EventKind::poll_start, task->id);
-  Waker waker = WakerAccess::borrow(borrowed_task_waker(task));
+  Waker waker = WakerAccess::borrow(RawWaker{task, &local_task_waker_vtable});
   Context cx(waker);
   const bool done = task->vtable->poll(task, cx);
   WakerAccess::forget(waker);
@@ -287,7 +309,7 @@ bool LocalCore::wakers_alive_outside() const {
   live_.for_each([&](TaskHeader* t) {
     alive += t->live_wakers();
     std::lock_guard<SpinLock> lock(t->lock);
-    if (t->awaiter && t->awaiter->as_raw().vtable == &task_waker_vtable) {
+    if (t->awaiter && is_task_waker(t->awaiter->as_raw())) {
       auto* waiter = static_cast<const TaskHeader*>(t->awaiter->as_raw().data);
       if (waiter->scheduler == this) ++internal;
     }

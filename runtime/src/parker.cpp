@@ -121,7 +121,7 @@ bool Parker::park_while_wakers_alive() {
   return woken;
 }
 
-RawWaker Parker::clone(const void* data) {
+RawWaker Parker::clone(const void* data) noexcept {
   Parker* p = self(data);
   p->retain();
   const std::uint32_t live = p->wakers_.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -129,7 +129,7 @@ RawWaker Parker::clone(const void* data) {
   return p->raw_waker();
 }
 
-void Parker::wake(const void* data) {
+void Parker::wake(const void* data) noexcept {
   Parker* p = self(data);
   trace_wake(p, EventKind::wake);
   p->unpark();
@@ -139,13 +139,13 @@ void Parker::wake(const void* data) {
   p->release();
 }
 
-void Parker::wake_by_ref(const void* data) {
+void Parker::wake_by_ref(const void* data) noexcept {
   Parker* p = self(data);
   trace_wake(p, EventKind::wake_by_ref);
   p->unpark();
 }
 
-void Parker::drop(const void* data) {
+void Parker::drop(const void* data) noexcept {
   Parker* p = self(data);
   // seq_cst, and the flag read after it only when no waker is left: the handshake
   // described at outside_wait_ (block_on parked for a waker that will never wake it).

@@ -47,16 +47,18 @@ void outside_waker_gone(const TaskScheduler* scheduler) noexcept {
   if (it != w.waiting.end()) (*it)->outside_wakers_gone();
 }
 
-RawWaker task_waker_clone(const void* data) {
+RawWaker clone_task_waker(const void* data, const RawWakerVTable* vtable) noexcept {
   TaskHeader* t = header(data);
   const std::uint32_t live = t->add_waker();
   if (t->scheduler->traces_wakers.load(std::memory_order_relaxed)) {
     t->scheduler->waker_event(t, EventKind::waker_clone, live);
   }
-  return RawWaker{data, &task_waker_vtable};
+  return RawWaker{data, vtable};
 }
 
-void task_waker_wake(const void* data) {
+RawWaker task_waker_clone(const void* data) noexcept { return clone_task_waker(data, &task_waker_vtable); }
+
+void task_waker_wake(const void* data) noexcept {
   TaskHeader* t = header(data);
   // The waker counts as alive until its wake has been handed over (the task is
   // scheduled then), so an executor checking for a stall on another thread never
@@ -65,12 +67,12 @@ void task_waker_wake(const void* data) {
   t->drop_waker();
 }
 
-void task_waker_wake_by_ref(const void* data) {
+void task_waker_wake_by_ref(const void* data) noexcept {
   TaskHeader* t = header(data);
   t->scheduler->wake(t, EventKind::wake_by_ref);
 }
 
-void task_waker_drop(const void* data) {
+void task_waker_drop(const void* data) noexcept {
   TaskHeader* t = header(data);
   if (!t->scheduler->traces_wakers.load(std::memory_order_relaxed)) {
     t->drop_unwoken_waker();

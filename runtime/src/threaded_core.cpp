@@ -317,7 +317,7 @@ bool ThreadedCore::check_stall(std::uint32_t thread) {
     live_.for_each([&](TaskHeader* t) {
       alive += t->live_wakers();
       std::lock_guard<SpinLock> task_lock(t->lock);
-      if (t->awaiter && t->awaiter->as_raw().vtable == &task_waker_vtable) {
+      if (t->awaiter && is_task_waker(t->awaiter->as_raw())) {
         auto* waiter = static_cast<const TaskHeader*>(t->awaiter->as_raw().data);
         if (waiter->scheduler == this) ++internal;
       }

@@ -138,6 +138,28 @@ Async<std::uint64_t> returns_int_as_u64() {
   co_return 5;
 }
 
+// Pending at its first poll (waking by reference), Ready at every later one; counts
+// its polls. `Repoll` says whether it declares ready_on_repoll.
+template <bool Repoll>
+struct PendingOnceCounted {
+  using Output = void;
+  static constexpr bool ready_on_repoll = Repoll;
+  int* polls;
+  Poll<void> poll(Context& cx) noexcept {
+    if (++*polls > 1) return ready();
+    cx.waker().wake_by_ref();
+    return pending;
+  }
+};
+
+template <bool Repoll>
+Async<int> awaits_pending_once(int& polls, std::vector<std::string>& log) {
+  log.push_back("before");
+  co_await PendingOnceCounted<Repoll>{&polls};
+  log.push_back("after");
+  co_return polls;
+}
+
 // Polls an Async once (it must be Pending), then drops it and is Ready.
 struct DropAfterFirstPoll {
   using Output = void;
@@ -262,6 +284,48 @@ TEST_CASE("an Async re-polls the awaited future first and resumes its body only 
   REQUIRE(a.poll(cx).is_ready());  // yield_now: Ready; body ends
   REQUIRE(log == std::vector<std::string>{"start", "after count", "end"});
   REQUIRE(cw.calls() == WakerCalls{0, 0, 2, 0});
+}
+
+TEST_CASE("a future declaring ready_on_repoll is polled once: the next poll resumes the body at once",
+          "[async]") {
+  static_assert(ReadyOnRepoll<YieldNow>);
+  static_assert(ReadyOnRepoll<PendingOnceCounted<true>>);
+  static_assert(!ReadyOnRepoll<PendingOnceCounted<false>>);
+  static_assert(!ReadyOnRepoll<Count>);  // no declaration
+  int polls = 0;
+  std::vector<std::string> log;
+  Async<int> a = awaits_pending_once<true>(polls, log);
+  CountingWaker cw;
+  const Waker w = cw.waker();
+  Context cx(w);
+
+  REQUIRE(a.poll(cx).is_pending());
+  REQUIRE(polls == 1);
+  REQUIRE(log == std::vector<std::string>{"before"});
+  REQUIRE(cw.calls() == WakerCalls{0, 0, 1, 0});
+
+  Poll<int> p = a.poll(cx);
+  REQUIRE(p.value() == 1);  // the body read the count: no second poll was made
+  REQUIRE(polls == 1);
+  REQUIRE(log == std::vector<std::string>{"before", "after"});
+  REQUIRE(cw.calls() == WakerCalls{0, 0, 1, 0});
+}
+
+TEST_CASE("the same future without ready_on_repoll is polled again before the body resumes", "[async]") {
+  int polls = 0;
+  std::vector<std::string> log;
+  Async<int> a = awaits_pending_once<false>(polls, log);
+  CountingWaker cw;
+  const Waker w = cw.waker();
+  Context cx(w);
+
+  REQUIRE(a.poll(cx).is_pending());
+  REQUIRE(polls == 1);
+  Poll<int> p = a.poll(cx);
+  REQUIRE(p.value() == 2);
+  REQUIRE(polls == 2);
+  REQUIRE(log == std::vector<std::string>{"before", "after"});
+  REQUIRE(cw.calls() == WakerCalls{0, 0, 1, 0});
 }
 
 TEST_CASE("parameters and locals are destroyed as soon as the body completes, before the Async is",

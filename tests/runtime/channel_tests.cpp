@@ -30,15 +30,15 @@ struct DropHook {
   std::function<void()> on_drop;
   int drops = 0;
 };
-RawWaker hook_clone(const void* data);
-void hook_wake(const void*) {}
-void hook_drop(const void* data) {
+RawWaker hook_clone(const void* data) noexcept;
+void hook_wake(const void*) noexcept {}
+void hook_drop(const void* data) noexcept {
   auto* hook = static_cast<DropHook*>(const_cast<void*>(data));
   ++hook->drops;
   if (hook->on_drop) hook->on_drop();
 }
 constexpr RawWakerVTable hook_vtable{&hook_clone, &hook_wake, &hook_wake, &hook_drop};
-RawWaker hook_clone(const void* data) {
+RawWaker hook_clone(const void* data) noexcept {
   return RawWaker{data, &hook_vtable};
 }
 

@@ -209,6 +209,32 @@ TEST_CASE("A task woken three times during its poll is polled exactly once more"
                                   });
 }
 
+TEST_CASE("A LocalExecutor task's waker and its clones are local task wakers, and a clone's wake re-polls the task",
+          "[local_executor]") {
+  // Records the vtables of the waker it is lent and of a clone, then wakes itself
+  // through the clone (by value, consuming it) and is Ready at its second poll.
+  struct RecordsWakers {
+    using Output = int;
+    const pollscope::RawWakerVTable* lent = nullptr;
+    const pollscope::RawWakerVTable* cloned = nullptr;
+    int polls = 0;
+    Poll<int> poll(Context& cx) {
+      if (++polls == 2) return pollscope::ready(polls);
+      Waker clone = cx.waker();
+      lent = cx.waker().as_raw().vtable;
+      cloned = clone.as_raw().vtable;
+      REQUIRE(pollscope::detail::is_task_waker(clone.as_raw()));
+      std::move(clone).wake();
+      return pollscope::pending;
+    }
+  };
+  LocalExecutor ex;
+  RecordsWakers future;
+  REQUIRE(ex.block_on(future) == 2);
+  REQUIRE(future.lent == &pollscope::detail::local_task_waker_vtable);
+  REQUIRE(future.cloned == &pollscope::detail::local_task_waker_vtable);
+}
+
 TEST_CASE("A task woken again while it is already queued is queued only once", "[local_executor]") {
   TraceRecorder recorder;
   LocalExecutor ex(traced_virtual(recorder));

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <pollscope/waker.hpp>
+#include <pollscope/yield_now.hpp>
 
 #include "../support/test_wakers.hpp"
 
@@ -230,4 +231,19 @@ TEST_CASE("a Waker built from a RawWaker with a null vtable calls nothing at all
   empty.wake_by_ref();
   std::move(copy).wake();
   REQUIRE(empty.will_wake(copy));  // both empty: same (null) data and vtable
+}
+
+TEST_CASE("every operation of a Waker is noexcept, as its vtable's functions must be", "[waker]") {
+  Waker w = Waker::noop();
+  Waker other = Waker::noop();
+  static_assert(noexcept(Waker(w)));
+  static_assert(noexcept(w = other));
+  static_assert(noexcept(w.wake_by_ref()));
+  static_assert(noexcept(std::move(w).wake()));
+  static_assert(std::is_nothrow_destructible_v<Waker>);
+  static_assert(std::is_same_v<decltype(RawWakerVTable::wake_by_ref), void (*)(const void*) noexcept>);
+  // A poll that only wakes can then be noexcept itself (yield_now, count).
+  static_assert(noexcept(pollscope::yield_now().poll(std::declval<pollscope::Context&>())));
+  w.wake_by_ref();
+  REQUIRE(w.as_raw().vtable == &pollscope::detail::noop_vtable);  // kept after wake_by_ref
 }

@@ -82,10 +82,10 @@ class CountingWaker {
   /// True when `w` is one of this object's wakers.
   bool owns(const pollscope::Waker& w) const noexcept;
 
-  static pollscope::RawWaker clone_fn(const void* data);
-  static void wake_fn(const void* data);
-  static void wake_by_ref_fn(const void* data);
-  static void drop_fn(const void* data);
+  static pollscope::RawWaker clone_fn(const void* data) noexcept;
+  static void wake_fn(const void* data) noexcept;
+  static void wake_by_ref_fn(const void* data) noexcept;
+  static void drop_fn(const void* data) noexcept;
 
  private:
   static CountingWaker& self(const void* data) {
@@ -109,17 +109,17 @@ inline pollscope::Waker CountingWaker::waker() noexcept {
 inline bool CountingWaker::owns(const pollscope::Waker& w) const noexcept {
   return w.as_raw().data == this && w.as_raw().vtable == &counting_waker_vtable;
 }
-inline pollscope::RawWaker CountingWaker::clone_fn(const void* data) {
+inline pollscope::RawWaker CountingWaker::clone_fn(const void* data) noexcept {
   self(data).clone_.fetch_add(1);
   return pollscope::RawWaker{data, &counting_waker_vtable};
 }
-inline void CountingWaker::wake_fn(const void* data) {
+inline void CountingWaker::wake_fn(const void* data) noexcept {
   self(data).wake_.fetch_add(1);
 }
-inline void CountingWaker::wake_by_ref_fn(const void* data) {
+inline void CountingWaker::wake_by_ref_fn(const void* data) noexcept {
   self(data).wake_by_ref_.fetch_add(1);
 }
-inline void CountingWaker::drop_fn(const void* data) {
+inline void CountingWaker::drop_fn(const void* data) noexcept {
   self(data).drop_.fetch_add(1);
 }
 

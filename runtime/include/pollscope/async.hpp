@@ -67,6 +67,7 @@ class FutureAwaiter {
   bool await_ready() { return try_poll(*promise_.cx); }
   template <class Handle>
   void await_suspend(Handle) noexcept {
+    if constexpr (ReadyOnRepoll<F>) return;  // the next poll resumes the body at once
     promise_.pending_awaiter = this;
     promise_.poll_pending = &poll_thunk;
   }
@@ -77,15 +78,23 @@ class FutureAwaiter {
 
  private:
   /// Polls the future; true when it is Ready (or threw: the exception surfaces at
-  /// the co_await, where the body can catch it).
+  /// the co_await, where the body can catch it). A noexcept poll needs no handler,
+  /// which in wasm saves a stack frame and an exception-handling block per await.
   bool try_poll(Context& cx) {
-    try {
-      auto p = future_.poll(cx);
-      if (p.is_pending()) return false;
-      if constexpr (!std::is_void_v<Out>) result_.emplace(std::move(p).value());
-    } catch (...) {
-      error_.emplace(std::current_exception());
+    if constexpr (noexcept(std::declval<F&>().poll(cx))) {
+      return take(future_.poll(cx));
+    } else {
+      try {
+        return take(future_.poll(cx));
+      } catch (...) {
+        error_.emplace(std::current_exception());
+      }
+      return true;
     }
+  }
+  bool take(Poll<Out>&& p) {
+    if (p.is_pending()) return false;
+    if constexpr (!std::is_void_v<Out>) result_.emplace(std::move(p).value());
     return true;
   }
   static bool poll_thunk(void* self, Context& cx) { return static_cast<FutureAwaiter*>(self)->try_poll(cx); }
@@ -150,8 +159,10 @@ class Async {
   }
 
   /// Throws std::logic_error when polled after it completed (or after a move).
+  /// (Small enough to inline into its poller, a task or an enclosing await: the rare
+  /// paths are out of line.)
   Poll<T> poll(Context& cx) {
-    if (!frame_) throw std::logic_error("pollscope::Async polled after it completed");
+    if (!frame_) polled_after_completion();
     auto& promise = frame_.promise();
     if (promise.poll_pending) {
       if (!promise.poll_pending(promise.pending_awaiter, cx)) return pending;
@@ -161,6 +172,22 @@ class Async {
     promise.cx = &cx;
     frame_.resume();
     if (!frame_.done()) return pending;
+    return finish();
+  }
+
+  /// True once the body has completed (its frame is gone).
+  bool is_done() const noexcept { return !frame_; }
+
+ private:
+  using Handle = detail::coro::coroutine_handle<promise_type>;
+  explicit Async(Handle frame) noexcept : frame_(frame) {}
+
+  [[noreturn, gnu::noinline, gnu::cold]] static void polled_after_completion() {
+    throw std::logic_error("pollscope::Async polled after it completed");
+  }
+  /// The body completed: its result (or exception) out, its frame destroyed.
+  [[gnu::noinline]] Poll<T> finish() {
+    auto& promise = frame_.promise();
     Handle done = std::exchange(frame_, nullptr);
     if (promise.error) {
       std::exception_ptr error = promise.error;
@@ -177,12 +204,6 @@ class Async {
     }
   }
 
-  /// True once the body has completed (its frame is gone).
-  bool is_done() const noexcept { return !frame_; }
-
- private:
-  using Handle = detail::coro::coroutine_handle<promise_type>;
-  explicit Async(Handle frame) noexcept : frame_(frame) {}
   Handle frame_;
 };
 

@@ -15,7 +15,7 @@ class Count {
   using Output = std::uint64_t;
   explicit Count(std::uint64_t n) noexcept : target_(n) {}
 
-  Poll<std::uint64_t> poll(Context& cx) {
+  Poll<std::uint64_t> poll(Context& cx) noexcept {
     if (++polls_ >= target_) return ready(target_);
     cx.waker().wake_by_ref();
     return pending;

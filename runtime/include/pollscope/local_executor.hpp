@@ -78,6 +78,10 @@ class LocalCore final : public TaskScheduler, public ExecutorCore {
     WakeSource source;
   };
 
+  // The operations of local_task_waker_vtable (task.hpp): its wakes inline wake_here.
+  friend struct LocalWaker;
+  /// wake()'s body, inlined into the wakers of local_task_waker_vtable.
+  [[gnu::always_inline]] inline void wake_here(TaskHeader* task, EventKind how);
   void push(TaskHeader* task);  // a SCHEDULED task (see the class comment for references)
   /// A wake from another thread, or from this one outside run(): handed over to run().
   /// Out of line: the common wake, on the owner thread, then needs no large prologue.

@@ -93,7 +93,9 @@ struct TraceBatch {
 };
 
 /// Receives the events of one executor, in `seq` order. `record` must not call back
-/// into the executor, and should not throw (a batch whose delivery throws is lost).
+/// into the executor, and should not throw: a batch whose delivery throws is lost,
+/// and an exception from an event recorded inside a wake (which cannot fail, see
+/// RawWakerVTable) terminates the program.
 ///
 /// Delivery: a tracer gets each event as it happens (record(const Event&)), unless
 /// batched() says it takes batches: then LocalExecutor holds the events of a run

@@ -21,11 +21,16 @@ struct RawWaker {
 /// The four operations of a waker. `clone` returns a new RawWaker for the same task
 /// (typically bumping a reference count); `wake` wakes and releases `data`; `wake_by_ref`
 /// wakes without releasing; `drop` releases without waking.
+///
+/// None of them may throw: a wake cannot fail (as in Rust), and futures wake from
+/// places that have no way to report an error, such as destructors and noexcept
+/// polls. Something that does fail inside one (an allocation, a tracer) terminates
+/// the program.
 struct RawWakerVTable {
-  RawWaker (*clone)(const void* data);
-  void (*wake)(const void* data);
-  void (*wake_by_ref)(const void* data);
-  void (*drop)(const void* data);
+  RawWaker (*clone)(const void* data) noexcept;
+  void (*wake)(const void* data) noexcept;
+  void (*wake_by_ref)(const void* data) noexcept;
+  void (*drop)(const void* data) noexcept;
 };
 
 namespace detail {
@@ -40,9 +45,9 @@ class Waker {
   /// A waker whose every operation does nothing (the article's DumbRuntime uses one).
   static Waker noop() noexcept;
 
-  Waker(const Waker& other) : raw_(other.raw_.vtable ? other.raw_.vtable->clone(other.raw_.data) : other.raw_) {}
+  Waker(const Waker& other) noexcept : raw_(other.raw_.vtable ? other.raw_.vtable->clone(other.raw_.data) : other.raw_) {}
   Waker(Waker&& other) noexcept : raw_(std::exchange(other.raw_, RawWaker{nullptr, nullptr})) {}
-  Waker& operator=(const Waker& other) {
+  Waker& operator=(const Waker& other) noexcept {
     if (this != &other) *this = Waker(other);
     return *this;
   }
@@ -57,13 +62,13 @@ class Waker {
 
   /// Wakes the task and consumes this waker: the vtable's `wake` releases the data,
   /// and this (moved-from) object calls nothing afterwards.
-  void wake() && {
+  void wake() && noexcept {
     RawWaker raw = std::exchange(raw_, RawWaker{nullptr, nullptr});
     if (raw.vtable) raw.vtable->wake(raw.data);
   }
 
   /// Wakes the task and keeps this waker.
-  void wake_by_ref() const {
+  void wake_by_ref() const noexcept {
     if (raw_.vtable) raw_.vtable->wake_by_ref(raw_.data);
   }
 
@@ -95,7 +100,7 @@ struct WakerAccess {
 
 inline void noop_fn(const void*) noexcept {}
 inline constexpr RawWakerVTable noop_vtable{
-    [](const void*) { return RawWaker{nullptr, &noop_vtable}; }, noop_fn, noop_fn, noop_fn};
+    [](const void*) noexcept { return RawWaker{nullptr, &noop_vtable}; }, noop_fn, noop_fn, noop_fn};
 }  // namespace detail
 
 inline Waker Waker::noop() noexcept { return Waker(RawWaker{nullptr, &detail::noop_vtable}); }

@@ -10,7 +10,8 @@ namespace pollscope {
 class YieldNow {
  public:
   using Output = void;
-  Poll<void> poll(Context& cx) {
+  static constexpr bool ready_on_repoll = true;  // future.hpp: `co_await` skips the second poll
+  Poll<void> poll(Context& cx) noexcept {
     if (yielded_) return ready();
     yielded_ = true;
     cx.waker().wake_by_ref();

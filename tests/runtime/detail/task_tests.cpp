@@ -442,6 +442,17 @@ TEST_CASE("clone_runs_no_user_code is true only for a task waker whose scheduler
   REQUIRE(f.log.deleted);
 }
 
+TEST_CASE("is_task_waker is true for the generic and the local task waker, false for any other waker",
+          "[task][waker]") {
+  int data = 0;
+  REQUIRE(pollscope::detail::is_task_waker(pollscope::RawWaker{&data, &pollscope::detail::task_waker_vtable}));
+  REQUIRE(pollscope::detail::is_task_waker(pollscope::RawWaker{&data, &pollscope::detail::local_task_waker_vtable}));
+  REQUIRE_FALSE(pollscope::detail::is_task_waker(Waker::noop().as_raw()));
+  pollscope_test::CountingWaker counting;
+  REQUIRE_FALSE(pollscope::detail::is_task_waker(counting.waker().as_raw()));
+  REQUIRE_FALSE(pollscope::detail::is_task_waker(pollscope::RawWaker{nullptr, nullptr}));
+}
+
 // --- TaskCell: poll, destroy_future, deallocate --------------------------------------------
 
 TEST_CASE("A task cell's Pending poll returns false, keeps the future and stores nothing", "[task]") {

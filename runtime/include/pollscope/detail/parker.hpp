@@ -56,10 +56,10 @@ class Parker {
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
-  static RawWaker clone(const void* data);
-  static void wake(const void* data);
-  static void wake_by_ref(const void* data);
-  static void drop(const void* data);
+  static RawWaker clone(const void* data) noexcept;
+  static void wake(const void* data) noexcept;
+  static void wake_by_ref(const void* data) noexcept;
+  static void drop(const void* data) noexcept;
 
   std::atomic<std::uint32_t> state_{empty};
   std::atomic<std::uint32_t> refs_{1};

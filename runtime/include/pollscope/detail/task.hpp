@@ -410,15 +410,28 @@ TaskHeader* allocate_task(F&& f, TaskScheduler* scheduler, TaskId id) {
 }
 
 // The waker of a task: data is the TaskHeader, each Waker holds one reference.
-RawWaker task_waker_clone(const void* data);
-void task_waker_wake(const void* data);
-void task_waker_wake_by_ref(const void* data);
-void task_waker_drop(const void* data);
+/// A clone of a task's waker (of either vtable below), with that vtable.
+RawWaker clone_task_waker(const void* data, const RawWakerVTable* vtable) noexcept;
+RawWaker task_waker_clone(const void* data) noexcept;
+void task_waker_wake(const void* data) noexcept;
+void task_waker_wake_by_ref(const void* data) noexcept;
+void task_waker_drop(const void* data) noexcept;
 inline constexpr RawWakerVTable task_waker_vtable{&task_waker_clone, &task_waker_wake, &task_waker_wake_by_ref,
                                                   &task_waker_drop};
 
 /// The waker lent to one poll of `task`, backed by the poller's reference.
 inline RawWaker borrowed_task_waker(TaskHeader* task) noexcept { return RawWaker{task, &task_waker_vtable}; }
+
+/// The waker of a LocalExecutor's task: the same waker, except that its wakes call
+/// LocalCore's wake directly rather than TaskScheduler's virtual one. A yield wakes
+/// at every step, and in wasm each indirect call is a table check and a frame of its
+/// own. Clones keep this vtable. Defined in local_executor.cpp.
+extern const RawWakerVTable local_task_waker_vtable;
+
+/// True for the waker of a task (any executor's): its data is a TaskHeader.
+inline bool is_task_waker(const RawWaker& raw) noexcept {
+  return raw.vtable == &task_waker_vtable || raw.vtable == &local_task_waker_vtable;
+}
 
 /// True when cloning `waker` runs nothing but a reference count: a task's waker whose
 /// executor does not trace waker clones. Such a clone may be made under a SpinLock;
@@ -426,7 +439,7 @@ inline RawWaker borrowed_task_waker(TaskHeader* task) noexcept { return RawWaker
 /// outside it.
 inline bool clone_runs_no_user_code(const Waker& waker) noexcept {
   const RawWaker& raw = waker.as_raw();
-  return raw.vtable == &task_waker_vtable &&
+  return is_task_waker(raw) &&
          !static_cast<const TaskHeader*>(raw.data)->scheduler->traces_wakers.load(std::memory_order_relaxed);
 }
 
