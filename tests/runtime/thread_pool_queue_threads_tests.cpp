@@ -65,13 +65,14 @@ Async<int> block_then(std::chrono::milliseconds d, int value) {
   co_return value;
 }
 
-/// Spawns `children` tasks, says so, then blocks its worker for `block`.
-Async<std::uint64_t> spawn_then_block(ThreadPool& pool, std::uint64_t children,
-                                      std::vector<JoinHandle<std::uint64_t>>& out, std::chrono::milliseconds block,
-                                      std::atomic<bool>& spawned) {
+/// Spawns `children` tasks, says so, then blocks its worker until the test releases
+/// `hold`.
+Async<std::uint64_t> spawn_then_hold(ThreadPool& pool, std::uint64_t children,
+                                     std::vector<JoinHandle<std::uint64_t>>& out, pollscope_test::HeldBlocking& hold,
+                                     std::atomic<bool>& spawned) {
   for (std::uint64_t i = 0; i < children; ++i) out.push_back(pool.spawn(index_of(i)));
   spawned.store(true);
-  pollscope::blocking_call(block);
+  hold.block();
   co_return children;
 }
 
@@ -121,12 +122,22 @@ TEST_CASE("Untraced ThreadPool(2): a worker stuck in a blocking call has its que
   ThreadPool pool(2);
   std::vector<JoinHandle<std::uint64_t>> children;
   std::atomic<bool> spawned{false};
-  JoinHandle<std::uint64_t> root = pool.spawn(spawn_then_block(pool, 8, children, 300ms, spawned));
+  pollscope_test::HeldBlocking hold;
+  JoinHandle<std::uint64_t> root = pool.spawn(spawn_then_hold(pool, 8, children, hold, spawned));
   while (!spawned.load()) std::this_thread::sleep_for(100us);
+  // The root blocks its worker until every child finished, so only the other
+  // worker, by stealing, can have run them. (A fixed 300 ms block could end first
+  // on a slow machine; the blocked worker would then run its queue itself.)
+  const bool children_finished = pollscope_test::eventually([&] {
+    return std::all_of(children.begin(), children.end(), [](const auto& c) { return c.is_finished(); });
+  });
+  const bool root_still_blocked = !root.is_finished();
+  hold.release();  // before any REQUIRE: the pool's destructor waits for the blocked poll
+  REQUIRE(children_finished);
+  REQUIRE(root_still_blocked);
   std::uint64_t sum = 0;
   for (auto& c : children) sum += c.join();
   REQUIRE(sum == 28);
-  REQUIRE_FALSE(root.is_finished());  // the children finished while it still blocked its worker
   REQUIRE(root.join() == 8);
 }
 

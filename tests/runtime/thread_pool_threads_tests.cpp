@@ -10,11 +10,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -64,9 +67,9 @@ struct Stuck {
   pollscope::Poll<T> poll(pollscope::Context&) { return pollscope::pending; }
 };
 
-ExecutorOptions traced(TraceRecorder& recorder) {
+ExecutorOptions traced(pollscope::Tracer& tracer) {
   ExecutorOptions options;
-  options.tracer = &recorder;
+  options.tracer = &tracer;
   return options;
 }
 
@@ -86,6 +89,55 @@ Async<std::uint64_t> spawn_children_then_block(ThreadPool& pool, int children,
   pollscope::blocking_call(block);
   co_return 0;
 }
+
+/// Spawns `children` tasks (onto its worker's queue), says so, then blocks its worker
+/// until the test releases `hold`.
+Async<std::uint64_t> spawn_children_then_hold(ThreadPool& pool, int children,
+                                              std::vector<JoinHandle<std::uint64_t>>& out,
+                                              pollscope_test::HeldBlocking& hold, std::atomic<bool>& spawned) {
+  for (int i = 0; i < children; ++i) out.push_back(pool.spawn(count_to(2)));
+  spawned.store(true);
+  hold.block();
+  co_return 0;
+}
+
+/// Records everything and keeps count of the workers asleep right now (parks not yet
+/// followed by their unpark: the pool traces exactly one unpark after each park), so
+/// that a test can wait until every worker sleeps.
+class ParkedWorkers final : public pollscope::Tracer {
+ public:
+  void record(const Event& event) override {
+    recorder.record(event);
+    if (event.kind != EventKind::park && event.kind != EventKind::unpark) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (event.kind == EventKind::park) {
+        ++parked_;
+      } else {
+        --parked_;
+        ++unparks_;
+      }
+    }
+    cv_.notify_all();
+  }
+  /// Waits (at most `limit`) until `n` workers are parked at once; false on timeout.
+  bool wait_until_parked(int n, std::chrono::seconds limit) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, limit, [&] { return parked_ == n; });
+  }
+  int unparks() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return unparks_;
+  }
+
+  TraceRecorder recorder;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int parked_ = 0;
+  int unparks_ = 0;
+};
 
 /// Every event in seq order without gaps, times never going back, threads that exist.
 void require_well_formed(const std::vector<Event>& events, std::uint32_t workers) {
@@ -260,10 +312,20 @@ TEST_CASE("ThreadPool: a worker stuck in a blocking call has its queued tasks st
   {
     ThreadPool pool(2, traced(recorder));
     std::atomic<bool> spawned{false};
-    JoinHandle<std::uint64_t> root = pool.spawn(spawn_children_then_block(pool, 8, children, 300ms, spawned));
+    pollscope_test::HeldBlocking hold;
+    JoinHandle<std::uint64_t> root = pool.spawn(spawn_children_then_hold(pool, 8, children, hold, spawned));
     while (!spawned.load()) std::this_thread::sleep_for(100us);
+    // The root blocks its worker until every child finished, so only the other
+    // worker, by stealing, can have run them. (A fixed 300 ms block could end first
+    // on a slow machine; the blocked worker would then run its queue itself.)
+    const bool children_finished = pollscope_test::eventually([&] {
+      return std::all_of(children.begin(), children.end(), [](const auto& c) { return c.is_finished(); });
+    });
+    const bool root_still_blocked = !root.is_finished();
+    hold.release();  // before any REQUIRE: the pool's destructor waits for the blocked poll
+    REQUIRE(children_finished);
+    REQUIRE(root_still_blocked);
     for (auto& c : children) REQUIRE(c.join() == 2);
-    REQUIRE_FALSE(root.is_finished());  // the children finished while it still blocked its worker
     REQUIRE(root.join() == 0);
   }
   const std::vector<Event> events = recorder.events();
@@ -278,20 +340,31 @@ TEST_CASE("ThreadPool: a worker stuck in a blocking call has its queued tasks st
 
 TEST_CASE("ThreadPool: idle workers search and park; new work unparks one; events carry the worker",
           "[thread_pool]") {
-  TraceRecorder recorder;
+  ParkedWorkers tracer;
   {
-    ThreadPool pool(4, traced(recorder));
+    ThreadPool pool(4, traced(tracer));
     for (int round = 0; round < 3; ++round) {
-      std::this_thread::sleep_for(20ms);  // every worker parks
+      CAPTURE(round);
+      // New work only once every worker sleeps, so it must unpark one. (A fixed
+      // 20 ms sleep here may be too short for TSan-slowed workers to park.)
+      REQUIRE(tracer.wait_until_parked(4, 10s));
+      const int unparks_before = tracer.unparks();
       std::vector<JoinHandle<std::uint64_t>> hs;
       for (int i = 0; i < 8; ++i) hs.push_back(pool.spawn(count_to(3)));
       for (auto& h : hs) REQUIRE(h.join() == 3);
+      // How many wake up to share the work depends on timing; at least one had to.
+      REQUIRE(tracer.unparks() > unparks_before);
     }
   }
-  const std::vector<Event> events = recorder.events();
+  const std::vector<Event> events = tracer.recorder.events();
   require_well_formed(events, 4);
-  REQUIRE(count_events(events, EventKind::park) >= 4);
-  REQUIRE(count_events(events, EventKind::unpark) >= 3);
+  for (std::uint32_t w = 0; w < 4; ++w) {
+    CAPTURE(w);
+    REQUIRE(std::any_of(events.begin(), events.end(),
+                        [&](const Event& e) { return e.kind == EventKind::park && e.thread == w; }));
+  }
+  // Each park ends in exactly one unpark: by new work, or by the shutdown.
+  REQUIRE(count_events(events, EventKind::unpark) == count_events(events, EventKind::park));
   REQUIRE(count_events(events, EventKind::search) >= 1);
 }
 

@@ -13,7 +13,8 @@
 ///    for the stall tests across threads;
 ///  - Relay / RelayedWakes: wakes from another thread racing the end of each poll;
 ///  - status_text / eventually: a report without its poll count; waiting for another
-///    thread's progress.
+///    thread's progress;
+///  - HeldBlocking: a blocking call inside a poll that lasts until the test releases it.
 /// Builds on counted.hpp and test_wakers.hpp. Only add to this file.
 #include <atomic>
 #include <chrono>
@@ -28,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include <pollscope/blocking.hpp>
 #include <pollscope/context.hpp>
 #include <pollscope/detail/task.hpp>
 #include <pollscope/detail/threaded_core.hpp>
@@ -446,6 +448,28 @@ class RelayedWakes {
   Relay* relay_;
   int rounds_;
   int polls_ = 0;
+};
+
+// --- a blocking call held by the test ---------------------------------------------------
+
+/// A blocking call (pollscope::blocking_call) that lasts until the test calls
+/// release(), not for a fixed time: a test that needs a thread held inside a poll
+/// while something else happens (another worker stealing its queue, say) holds it for
+/// exactly as long as that takes, however slow the machine. A fixed duration would
+/// end early under a sanitizer on a loaded machine, and the test would then see
+/// what happens after the call instead. block() runs inside a poll: it makes 1 ms
+/// blocking calls (each one traced as a `blocking` event, each one handing the
+/// worker's queued tasks over as a blocking call does) until released. Release it
+/// before any assertion that can fail, or the executor's destructor waits forever.
+class HeldBlocking {
+ public:
+  void block() {
+    while (!released_.load(std::memory_order_acquire)) pollscope::blocking_call(std::chrono::milliseconds(1));
+  }
+  void release() { released_.store(true, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> released_{false};
 };
 
 }  // namespace pollscope_test

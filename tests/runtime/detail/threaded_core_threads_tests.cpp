@@ -349,7 +349,9 @@ namespace {
 /// Spawns a HandsOffWaker on `executor`, waits until the executor parks after its
 /// Pending poll, drops the handed-over waker on this thread, and returns what
 /// join() ended with ("returned N" or the RunError's status_text), rescuing the task
-/// after `patience` if join() is still blocked (then `stopped` is false).
+/// after `patience` if join() is still blocked (then `stopped` is false). Make it as
+/// long as the wait for the park: a loaded machine under TSan may take seconds to
+/// schedule the threads involved; only a broken executor needs the rescue.
 template <class Executor>
 std::string join_after_last_waker_dropped(Executor& executor, pollscope_test::ParkAfterPending& tracer,
                                           bool& stopped, std::chrono::milliseconds patience) {
@@ -388,7 +390,7 @@ TEST_CASE("ThreadPool fails a task as stalled once another thread drops its last
   options.tracer = &tracer;
   ThreadPool pool(1, options);
   bool stopped = false;
-  const std::string result = join_after_last_waker_dropped(pool, tracer, stopped, 3000ms);
+  const std::string result = join_after_last_waker_dropped(pool, tracer, stopped, 10s);
   CHECK(stopped);
   REQUIRE(result == "stalled, stuck {1}");
 }
@@ -400,7 +402,7 @@ TEST_CASE("ThreadPerTaskRuntime fails a task as stalled once another thread drop
   options.tracer = &tracer;
   ThreadPerTaskRuntime runtime(options);
   bool stopped = false;
-  const std::string result = join_after_last_waker_dropped(runtime, tracer, stopped, 3000ms);
+  const std::string result = join_after_last_waker_dropped(runtime, tracer, stopped, 10s);
   CHECK(stopped);
   REQUIRE(result == "stalled, stuck {1}");
 }
