@@ -266,7 +266,7 @@ void LocalCore::trace_completion(TaskHeader* task) {
     e.kind = EventKind::task_error;
     e.task = task->id;
     try {
-      std::rethrow_exception(task->error);
+      std::rethrow_exception(*task->error);
     } catch (const std::exception& ex) {
       e.message = ex.what();
     } catch (...) {

@@ -246,7 +246,7 @@ void ThreadedCore::complete(TaskHeader* task, std::uint32_t thread) {
       e.kind = EventKind::task_error;
       e.task = task->id;
       e.thread = thread;
-      e.message = error_message(task->error);
+      e.message = error_message(*task->error);
       emit(std::move(e));
     }
     emit(EventKind::complete, task->id, 0, thread);

@@ -37,7 +37,8 @@ struct AsyncPromiseBase {
   /// The await that returned Pending, polled first by the next poll.
   void* pending_awaiter = nullptr;
   bool (*poll_pending)(void* awaiter, Context& cx) = nullptr;
-  std::exception_ptr error;
+  /// Optional for the reason given at FutureAwaiter::error_: every frame destroys it.
+  std::optional<std::exception_ptr> error;
 
   /// Frames come from the thread's block cache: calling async functions in a loop
   /// (every spawned task, every nested call) then costs no malloc/free.
@@ -46,7 +47,7 @@ struct AsyncPromiseBase {
 
   coro::suspend_always initial_suspend() noexcept { return {}; }
   coro::suspend_always final_suspend() noexcept { return {}; }
-  void unhandled_exception() noexcept { error = std::current_exception(); }
+  void unhandled_exception() noexcept { error.emplace(std::current_exception()); }
 
   template <class F>
   auto await_transform(F&& future);
@@ -190,7 +191,7 @@ class Async {
     auto& promise = frame_.promise();
     Handle done = std::exchange(frame_, nullptr);
     if (promise.error) {
-      std::exception_ptr error = promise.error;
+      std::exception_ptr error = *promise.error;
       done.destroy();
       std::rethrow_exception(error);
     }

@@ -113,7 +113,10 @@ class JoinHandle {
       detail::TaskOutput<T>* t;
       ~Release() { t->release(); }
     } release{t};
-    if (t->error) std::rethrow_exception(std::exchange(t->error, nullptr));
+    if (t->error) {
+      std::exception_ptr error = *std::exchange(t->error, std::nullopt);
+      std::rethrow_exception(error);
+    }
     if (!t->output) throw TaskAborted(t->id);
     if constexpr (std::is_void_v<T>) {
       t->output.reset();

@@ -461,7 +461,7 @@ TEST_CASE("A task cell's Pending poll returns false, keeps the future and stores
   REQUIRE_FALSE(f.poll());
   REQUIRE(f.future_counts.live() == 1);
   REQUIRE_FALSE(f.output()->output.has_value());
-  REQUIRE(f.output()->error == nullptr);
+  REQUIRE_FALSE(f.output()->error.has_value());
   REQUIRE(counts_of(f.task) == Counts{1, 0});
   REQUIRE(f.poll());
   f.scheduler->release();
@@ -476,7 +476,7 @@ TEST_CASE("A task cell's Ready poll stores the output, destroys the future once 
   REQUIRE(f.future_counts.drops() == 1);
   REQUIRE(f.output()->output.has_value());
   REQUIRE(f.output()->output->value() == 9);
-  REQUIRE(f.output()->error == nullptr);
+  REQUIRE_FALSE(f.output()->error.has_value());
   REQUIRE(f.output_counts.live() == 1);
   REQUIRE(f.task->state.load() == 0u);  // the cell sets no state bit: executors do
   f.scheduler->release();
@@ -492,8 +492,8 @@ TEST_CASE("A task cell's poll that throws stores the exception, no output, destr
   REQUIRE(f.poll());
   REQUIRE(f.future_counts.drops() == 1);
   REQUIRE_FALSE(f.output()->output.has_value());
-  REQUIRE(f.output()->error != nullptr);
-  REQUIRE_THROWS_WITH(std::rethrow_exception(f.output()->error), "scripted failure");
+  REQUIRE(f.output()->error.has_value());
+  REQUIRE_THROWS_WITH(std::rethrow_exception(*f.output()->error), "scripted failure");
   f.scheduler->release();
   f.task->release();
   REQUIRE(f.log.deleted);

@@ -199,7 +199,10 @@ struct TaskHeader {
   bool remote_wake_queued = false;
   /// The waker of whoever awaits this task's JoinHandle (a task or a blocked thread).
   std::optional<Waker> awaiter;
-  std::exception_ptr error;
+  /// What the future threw (or the executor failed it with). Optional: libc++ (the
+  /// wasm builds) destroys even an empty std::exception_ptr with an out-of-line call,
+  /// and every task cell destroys this.
+  std::optional<std::exception_ptr> error;
   /// Links in the executor's registry of unfinished tasks (owner thread only).
   TaskHeader* prev = nullptr;
   TaskHeader* next = nullptr;
