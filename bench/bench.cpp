@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "pollscope/detail/clock.hpp"
+#include "pollscope/detail/trace_buffer.hpp"
 #include "pollscope/pollscope.hpp"
 
 #if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
@@ -43,9 +45,10 @@ struct Sizes {
   std::uint64_t chained_spawn;
   std::uint64_t block_on_ready;
   std::uint64_t block_on_yield;
+  std::uint64_t clock_read;
 };
-constexpr Sizes kFull{100'000, 100, 10'000, 100'000, 10'000, 1'000'000, 100'000};
-constexpr Sizes kSmoke{1'000, 10, 100, 1'000, 100, 10'000, 1'000};
+constexpr Sizes kFull{100'000, 100, 10'000, 100'000, 10'000, 1'000'000, 100'000, 1'000'000};
+constexpr Sizes kSmoke{1'000, 10, 100, 1'000, 100, 10'000, 1'000, 1'000};
 
 /// Hides a value from the optimiser (like Rust's black_box), so a loop of
 /// block_on calls on constants cannot be folded away.
@@ -286,6 +289,25 @@ int main(int argc, char** argv) {
           return recorder.size() >= 2 * tasks * yields ? sum : 0;
         },
         [&] { recorder.clear(); });
+  }
+  if (h.wants("trace_clock")) {
+    // Not a peer's workload: the reading a traced poll takes (TraceBuffer::stamp_now:
+    // the tick clock where the CPU has an invariant one, else the executor's clock,
+    // in wasm a call into JavaScript). A floor under tracing's cost per poll,
+    // measured in the same run. The result counts readings that did not go back.
+    pollscope::detail::Clock clock(/*is_virtual=*/false);
+    pollscope::detail::TraceBuffer buffer(clock);
+    const std::uint64_t n = s.clock_read;
+    h.measure("clock_read", "trace_clock", n, n, [&] {
+      std::uint64_t in_order = 0;
+      pollscope::detail::TraceBuffer::Stamp previous = buffer.stamp_now();
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const pollscope::detail::TraceBuffer::Stamp now = buffer.stamp_now();
+        in_order += now.ticks >= previous.ticks && now.time >= previous.time;
+        previous = now;
+      }
+      return in_order;
+    });
   }
 #if POLLSCOPE_BENCH_THREADS
   if (h.wants("thread_pool_2")) {

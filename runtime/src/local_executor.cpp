@@ -71,10 +71,14 @@ inline void LocalCore::wake_here(TaskHeader* task, EventKind how) {
   // On our own thread, inside run(): no locking.
   if (shut_down_) return;
   const bool enqueue = schedule(task);
-  if (tracing()) {
-    trace_own_wake(task, how);
-  } else if (tls_scope.polling == task->id) {
+  if (!tracing()) {
+    if (tls_scope.polling == task->id) tls_scope.woke_self = true;
+  } else if (tls_scope.polling == task->id && !tls_scope.firing_timers) {
+    // The polled task woke itself (a yield): classify_wake's answer, known here.
     tls_scope.woke_self = true;
+    trace_inline(how, task->id, 0, WakeSource::self, task->id);
+  } else {
+    trace_own_wake(task, how);
   }
   if (enqueue) push(task);
 }
@@ -174,7 +178,7 @@ RunReport LocalCore::run(TaskHeader* target) {
       }
       if (tracing()) {
         hold_time();
-        trace_inline(EventKind::dequeue, task->id, queue_.size());
+        trace_poll_opening(task->id, queue_.size());
       }
       ++report.polls;
       poll_task(task);
@@ -211,7 +215,6 @@ void LocalCore::poll_task(TaskHeader* task) {
   // The registry's reference backs the poll and the waker lent to it.
   tls_scope.polling = task->id;
   tls_scope.woke_self = false;
-  if (tracing()) trace_inline(EventKind::poll_start, task->id);
   Waker waker = WakerAccess::borrow(RawWaker{task, &local_task_waker_vtable});
   Context cx(waker);
   const bool done = task->vtable->poll(task, cx);
@@ -222,7 +225,7 @@ void LocalCore::poll_task(TaskHeader* task) {
     return;
   }
   tls_scope.polling = 0;
-  if (tracing()) trace_inline(EventKind::poll_pending, task->id, 0, tls_scope.woke_self ? WakeSource::self : WakeSource::none);
+  const WakeSource woken_by = tls_scope.woke_self ? WakeSource::self : WakeSource::none;
   std::uint32_t s = load_state(task);
   // Woken from another thread during the poll: re-queued now, like a wake of its own
   // (run() traces that wake when it takes it from remote_, and finds it SCHEDULED).
@@ -231,17 +234,32 @@ void LocalCore::poll_task(TaskHeader* task) {
   }
   if (s & task_state::closed) {
     // Aborted during its own poll.
+    if (tracing()) trace_inline(EventKind::poll_pending, task->id, 0, woken_by);
     store_state(task, s & ~(task_state::running | task_state::scheduled));
     close(task, /*destroy_future=*/true);
     return;
   }
-  // Woken during the poll: exactly one more poll. (push(), with its event inline:
-  // a task that yields comes back here every time.)
+  // Woken during the poll: exactly one more poll. (push(), with its event paired
+  // with poll_pending: a task that yields comes back here every time.)
   store_state(task, s & ~task_state::running);
   if (s & task_state::scheduled) {
     queue_.push_back(task);
-    if (tracing()) trace_inline(EventKind::enqueue, task->id, queue_.size());
+    if (tracing()) trace_poll_requeued(task->id, woken_by, queue_.size());
+  } else if (tracing()) {
+    trace_inline(EventKind::poll_pending, task->id, 0, woken_by);
   }
+}
+
+void LocalCore::trace_poll_opening(TaskId task, std::uint64_t queued) {
+  if (trace_words::fits_word(task, queued) && emit_pair(trace_words::poll_opening(task, queued))) return;
+  trace(EventKind::dequeue, task, queued);
+  trace(EventKind::poll_start, task);
+}
+
+void LocalCore::trace_poll_requeued(TaskId task, WakeSource woken_by, std::uint64_t queued) {
+  if (trace_words::fits_word(task, queued) && emit_pair(trace_words::poll_requeued(task, woken_by, queued))) return;
+  trace(EventKind::poll_pending, task, 0, woken_by);
+  trace(EventKind::enqueue, task, queued);
 }
 
 void LocalCore::complete(TaskHeader* task) {

@@ -45,6 +45,11 @@ WakeSource source_of(std::uint64_t bits, std::size_t at) {
 }  // namespace
 
 bool Decoder::next(std::span<const std::uint64_t> words, std::size_t& at, Event& e) {
+  if (has_second_) {
+    has_second_ = false;
+    e = std::move(second_);
+    return true;
+  }
   while (at < words.size()) {
     const std::size_t start = at;
     const std::uint64_t word = words[at++];
@@ -85,6 +90,29 @@ bool Decoder::next(std::span<const std::uint64_t> words, std::size_t& at, Event&
       const std::int64_t t = time_at(t0_, ticks_, t1_, word >> 8);
       time_ = std::chrono::nanoseconds(t);
       continue;
+    } else if (tag == kPollOpening || tag == kPollRequeued) {
+      const TaskId task = word >> 32;
+      const std::uint64_t queued = (word >> 16) & 0xFFFF;
+      e = Event{};
+      second_ = Event{};
+      e.task = second_.task = task;
+      if (tag == kPollOpening) {
+        if (((word >> 8) & 0xFF) != 0) malformed("poll opening with a wake source", start);
+        e.kind = EventKind::dequeue;
+        e.value = queued;
+        second_.kind = EventKind::poll_start;
+      } else {
+        e.kind = EventKind::poll_pending;
+        e.source = source_of((word >> 8) & 0xFF, start);
+        second_.kind = EventKind::enqueue;
+        second_.value = queued;
+      }
+      e.seq = seq_;
+      second_.seq = seq_ + 1;
+      seq_ += 2;
+      e.time = second_.time = time_;
+      has_second_ = true;
+      return true;
     } else if (tag == kLongEvent) {
       const std::uint64_t length = word >> 32;
       following(kLongEventWords - 1);

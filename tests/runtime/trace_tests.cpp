@@ -18,11 +18,13 @@
 #include <pollscope/detail/trace_buffer.hpp>
 #include <pollscope/detail/trace_words.hpp>
 #include <pollscope/local_executor.hpp>
+#include <pollscope/ready_future.hpp>
 #include <pollscope/sleep.hpp>
 #include <pollscope/trace.hpp>
 #include <pollscope/yield_now.hpp>
 
 #include "../support/executor_helpers.hpp"
+#include "../support/test_wakers.hpp"
 
 using namespace std::chrono_literals;
 using pollscope::Async;
@@ -361,6 +363,31 @@ TEST_CASE("Batched and unbatched delivery give a tracer the same events", "[trac
   REQUIRE(batched.deliveries.size() == 6 + 1);  // 3 spawns and enqueues, then the run
 }
 
+TEST_CASE("A run queue longer than a word's 16-bit field gives the same events batched and unbatched",
+          "[trace]") {
+  // A yielding task, then 65,600 that are ready at once: the first polls' dequeues,
+  // and the yield's enqueue, count more queued tasks than a word's field holds, so
+  // the batch falls back to the events' long forms there.
+  constexpr int kReadyTasks = 65'600;
+  auto trace_with = [](DeliveryLog& log) {
+    ExecutorOptions options;
+    options.virtual_clock = true;
+    options.tracer = &log;
+    LocalExecutor ex(options);
+    (void)ex.spawn(yields(1));
+    for (int i = 0; i < kReadyTasks; ++i) (void)ex.spawn(pollscope::ready_future());
+    REQUIRE(report_text(ex.run()) == "completed, 65602 polls, stuck {}");
+  };
+  DeliveryLog batched(true), unbatched(false);
+  trace_with(batched);
+  trace_with(unbatched);
+  REQUIRE(batched.events == unbatched.events);
+  const std::vector<Event> enqueues = pollscope_test::events_of(batched.events, EventKind::enqueue, 1);
+  REQUIRE(enqueues.size() == 2);
+  REQUIRE(enqueues[1].value == kReadyTasks + 1);  // behind every ready task
+  REQUIRE(pollscope_test::events_of(batched.events, EventKind::dequeue, 2).at(0).value == kReadyTasks);
+}
+
 TEST_CASE("A batch is delivered before the executor parks, ending with the park event", "[trace]") {
   DeliveryLog log;
   ExecutorOptions options;
@@ -385,9 +412,10 @@ TEST_CASE("A run with more events than a batch holds delivers several, numbered 
     (void)ex.spawn(yields(1000));
     REQUIRE(report_text(ex.run()) == "completed, 1001 polls, stuck {}");
   }
-  // A yield is five one-word events (and on a virtual clock no mark): 1024 words
-  // fill a batch about every 200 polls.
-  REQUIRE(log.deliveries.size() == 2 + 5);
+  // A yield is five events in three words (a paired poll opening, the wake, a paired
+  // requeued end; on a virtual clock no mark): 1024 words fill a batch about every
+  // 340 polls, so the run's 3,003 words make three batches.
+  REQUIRE(log.deliveries.size() == 2 + 3);
   REQUIRE(log.events.size() == 2 + 5 * 1000 + 4);
   for (std::size_t i = 0; i < log.events.size(); ++i) REQUIRE(log.events[i].seq == i);
   REQUIRE(recorder.events() == log.events);

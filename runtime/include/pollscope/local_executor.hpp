@@ -109,6 +109,10 @@ class LocalCore final : public TaskScheduler, public ExecutorCore {
     if (!emit_short(kind, task, value, source, other)) emit_fields(kind, task, value, source, other);
   }
   [[gnu::noinline]] void trace_own_wake(TaskHeader* task, EventKind how);
+  // A poll's dequeue and poll_start; its poll_pending and enqueue when a wake during
+  // it queued the task again. One word each in a batch (trace_words' paired words).
+  void trace_poll_opening(TaskId task, std::uint64_t queued);
+  void trace_poll_requeued(TaskId task, WakeSource woken_by, std::uint64_t queued);
   [[gnu::noinline]] void trace_completion(TaskHeader* task);
 
   Ring<TaskHeader*> queue_;        // the run queue

@@ -84,6 +84,22 @@ TEST_CASE("A buffer is due once it holds kBatchWords words, not before", "[trace
   REQUIRE(buffer.events() == TraceBuffer::kBatchWords - 1);
 }
 
+TEST_CASE("A paired word counts as two events in a batch", "[trace_buffer]") {
+  Clock clock(/*is_virtual=*/true);
+  TraceBuffer buffer(clock);
+  buffer.mark(buffer.stamp_now());
+  buffer.add_pair(words::poll_opening(1, 0));
+  buffer.add_short(poll_start(2));
+  buffer.add_pair(words::poll_requeued(1, WakeSource::self, 1));
+  REQUIRE(buffer.events() == 5);
+  const pollscope::TraceBatch batch = buffer.batch(10);
+  REQUIRE(batch.events == 5);
+  const std::vector<Event> events = batch.decode();
+  REQUIRE(events.size() == 5);
+  REQUIRE(events[4].kind == EventKind::enqueue);
+  REQUIRE(events[4].seq == 14);
+}
+
 TEST_CASE("A long event with a large message grows the buffer and decodes intact", "[trace_buffer]") {
   Clock clock(/*is_virtual=*/true);
   TraceBuffer buffer(clock);

@@ -1,5 +1,6 @@
-// Tests for pollscope/detail/trace_words.hpp: which events take one word, the long
-// form, time, seq and calibration marks, and what a malformed stream is told.
+// Tests for pollscope/detail/trace_words.hpp: which events take one word, paired
+// words, the long form, time, seq and calibration marks, and what a malformed stream
+// is told.
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -77,6 +78,50 @@ TEST_CASE("A task that woke itself needs no word for the waking task; any other 
   words::append_event(stream, woken_by_task_2);
   REQUIRE(stream.size() == 2 + words::kLongEventWords);
   REQUIRE(decode_all(stream) == std::vector<Event>{self_wake, pending_after_self_wake, woken_by_task_2});
+}
+
+TEST_CASE("A paired word decodes into its two events, numbered in turn and at the same time", "[trace_words]") {
+  const std::vector<std::uint64_t> stream{words::time_mark(30), words::poll_opening(7, 3),
+                                          words::poll_requeued(7, WakeSource::self, 4),
+                                          words::poll_requeued(0xFFFFFFFFu, WakeSource::none, 0xFFFF)};
+  REQUIRE(stream[1] == (std::uint64_t{7} << 32 | std::uint64_t{3} << 16 | words::kPollOpening));
+  REQUIRE(stream[2] == (std::uint64_t{7} << 32 | std::uint64_t{4} << 16 |
+                        std::uint64_t{static_cast<std::uint8_t>(WakeSource::self)} << 8 | words::kPollRequeued));
+  std::vector<Event> expected{event(EventKind::dequeue, 7, 3),
+                              event(EventKind::poll_start, 7),
+                              event(EventKind::poll_pending, 7, 0, WakeSource::self),
+                              event(EventKind::enqueue, 7, 4),
+                              event(EventKind::poll_pending, 0xFFFFFFFFu),
+                              event(EventKind::enqueue, 0xFFFFFFFFu, 0xFFFF)};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    expected[i].seq = i;
+    expected[i].time = 30ns;
+  }
+  REQUIRE(decode_all(stream) == expected);
+  REQUIRE(words::fits_word(0xFFFFFFFFu, 0xFFFF));
+  REQUIRE_FALSE(words::fits_word(0x100000000u, 0));
+  REQUIRE_FALSE(words::fits_word(1, 0x10000));
+}
+
+TEST_CASE("A paired word at the end of a piece gives its second event at the next call, without words",
+          "[trace_words]") {
+  const std::vector<std::uint64_t> piece{words::poll_opening(2, 0)};
+  words::Decoder decoder(5, 0ns);
+  Event e;
+  std::size_t at = 0;
+  REQUIRE(decoder.next(piece, at, e));
+  REQUIRE(e.kind == EventKind::dequeue);
+  REQUIRE(e.seq == 5);
+  REQUIRE(at == 1);
+  REQUIRE(decoder.next(piece, at, e));
+  REQUIRE(e.kind == EventKind::poll_start);
+  REQUIRE(e.task == 2);
+  REQUIRE(e.seq == 6);
+  REQUIRE_FALSE(decoder.next(piece, at, e));
+  const std::vector<std::uint64_t> next_piece{words::short_event(EventKind::poll_ready, 2, 0, WakeSource::none)};
+  at = 0;
+  REQUIRE(decoder.next(next_piece, at, e));
+  REQUIRE(e.seq == 7);
 }
 
 TEST_CASE("Every field too wide for a word puts the event in the long form, exactly", "[trace_words]") {
@@ -183,4 +228,8 @@ TEST_CASE("A malformed stream is refused with what and where", "[trace_words]") 
   REQUIRE(decode_error({words::kWideTimeMark}) == "malformed trace words: entry cut off at word 0");
   REQUIRE(decode_error({words::kCalibration, 10, 5, 9}) ==
           "malformed trace words: calibration running backwards at word 0");
+  REQUIRE(decode_error({words::poll_opening(1, 0) | std::uint64_t{1} << 8}) ==
+          "malformed trace words: poll opening with a wake source at word 0");
+  REQUIRE(decode_error({words::kPollRequeued | std::uint64_t{9} << 8}) ==
+          "malformed trace words: unknown wake source at word 0");
 }

@@ -82,6 +82,18 @@ class ExecutorCore {
     return true;
   }
 
+  /// Two events of thread 0 as one paired word (trace_words::poll_opening,
+  /// poll_requeued) into the open batch. False, writing nothing, when no batch is
+  /// open: the caller then emits the two events.
+  bool emit_pair(std::uint64_t word) {
+    TraceBuffer* batch = open_batch_;
+    if (batch == nullptr) return false;
+    if (!time_held_) mark_now();
+    batch->add_pair(word);
+    if (batch->due()) [[unlikely]] flush_batch();
+    return true;
+  }
+
   /// Real clock: events from now until release_time() carry this moment's time
   /// (a poll's events: one clock read per poll). Virtual clock: no effect (reading
   /// it costs nothing, and a blocking call moves it during a poll).

@@ -26,7 +26,7 @@ namespace pollscope::detail {
 class TraceBuffer {
  public:
   /// Words kept before a batch is due: 8 KiB, so the buffer stays in the L1 cache
-  /// while it is written (a poll of a task that yields writes six words).
+  /// while it is written (a poll of a task that yields writes four words).
   static constexpr std::size_t kBatchWords = 1024;
 
   /// When an event happened: a reading of the tick clock, or (`ticks` 0) a time
@@ -60,7 +60,7 @@ class TraceBuffer {
       const std::uint64_t word = trace_words::tick_mark(stamp.ticks - base_ticks_);
       if (word != last_mark_) {
         *end_++ = word;
-        ++other_words_;
+        ++words_minus_events_;
         last_mark_ = word;
       }
       return;
@@ -72,6 +72,11 @@ class TraceBuffer {
   /// latest mark's time. Room: the executor takes the batch as soon as it is due,
   /// so at most a mark and an event are written past kBatchWords.
   void add_short(std::uint64_t word) noexcept { *end_++ = word; }
+  /// Appends a paired word (trace_words::poll_opening, poll_requeued): two events.
+  void add_pair(std::uint64_t word) noexcept {
+    *end_++ = word;
+    --words_minus_events_;
+  }
   /// Appends any event at the latest mark's time (its seq and time are ignored).
   void add(const Event& e) {
     scratch_.clear();
@@ -79,13 +84,13 @@ class TraceBuffer {
     room_for(scratch_.size());
     std::copy(scratch_.begin(), scratch_.end(), end_);
     end_ += scratch_.size();
-    other_words_ += scratch_.size() - 1;
+    words_minus_events_ += static_cast<std::int64_t>(scratch_.size()) - 1;
   }
 
   /// Whether the batch should be taken now (kBatchWords written).
   bool due() const noexcept { return end_ >= due_at_; }
   /// Events so far: the words that are not marks or the rest of a long event.
-  std::uint64_t events() const noexcept { return static_cast<std::uint64_t>(end_ - begin_) - other_words_; }
+  std::uint64_t events() const noexcept { return static_cast<std::uint64_t>((end_ - begin_) - words_minus_events_); }
 
   /// The batch (first event numbered `first_seq`), its calibration completed; valid
   /// until clear().
@@ -106,7 +111,7 @@ class TraceBuffer {
   }
   void clear() noexcept {
     end_ = begin_;
-    other_words_ = 0;
+    words_minus_events_ = 0;
   }
 
   /// After clear(): the next batch goes on at `held`, a stamp taken during the
@@ -141,14 +146,14 @@ class TraceBuffer {
       if (word == 0) {  // too far out for a one-word mark
         *end_++ = trace_words::kWideTimeMark;
         *end_++ = static_cast<std::uint64_t>(stamp.time.count());
-        other_words_ += 2;
+        words_minus_events_ += 2;
         last_mark_ = 0;
         return;
       }
     }
     if (word == last_mark_ && end_ != begin_) return;
     *end_++ = word;
-    ++other_words_;
+    ++words_minus_events_;
     last_mark_ = word;
   }
 
@@ -160,7 +165,7 @@ class TraceBuffer {
     *end_++ = static_cast<std::uint64_t>(t0.count());
     *end_++ = 0;  // ticks and t1: filled in by batch()
     *end_++ = static_cast<std::uint64_t>(t0.count());
-    other_words_ += 4;
+    words_minus_events_ += 4;
     last_mark_ = trace_words::tick_mark(0);
   }
 
@@ -184,7 +189,9 @@ class TraceBuffer {
   std::uint64_t* begin_ = nullptr;
   std::uint64_t* end_ = nullptr;
   std::uint64_t* due_at_ = nullptr;  // begin_ + kBatchWords
-  std::uint64_t other_words_ = 0;    // marks, calibration, long events' words after the first
+  // Marks, calibrations and long events' words after the first count +1 each; paired
+  // words (two events in one) -1.
+  std::int64_t words_minus_events_ = 0;
   std::uint64_t base_ticks_ = 0;  // the tick clock when the open batch's t0 was read
   std::uint64_t last_mark_ = 0;   // the latest mark word written (0: none that can repeat)
   // The calibration of the batch batch() closed last (for carry_over()).

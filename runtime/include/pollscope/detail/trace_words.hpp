@@ -20,6 +20,13 @@
 ///              moments the executor's clock read t0 and t1 (ns). Sets the time to t0.
 ///   0x45       tick mark: bits 8-63 = n, the ticks since the latest calibration's
 ///              t0; the time is t0 + n * (t1 - t0) / (its ticks), at most t1.
+///   0x46       poll opening, one word for two events: the dequeue of a task (bits
+///              16-31: the queue length after it), then its poll_start. Bits 32-63
+///              task, as in a short event; thread 0.
+///   0x47       poll requeued, one word for two events: a task's poll_pending (bits
+///              8-15: its WakeSource), then its enqueue (bits 16-31: the queue length
+///              after it). Bits 32-63 task; thread 0. (A task that yields writes one
+///              of each per poll, besides its wake: three words, not five.)
 ///   0x80       long event: bits 8-15 EventKind, bits 16-23 WakeSource, bits 32-63
 ///              the message's length in bytes; then five words: task, other, value,
 ///              deadline (int64 ns), thread; then the message, 8 bytes per word
@@ -42,6 +49,8 @@ inline constexpr std::uint64_t kSeqMark = 0x42;
 inline constexpr std::uint64_t kWideSeqMark = 0x43;
 inline constexpr std::uint64_t kCalibration = 0x44;
 inline constexpr std::uint64_t kTickMark = 0x45;
+inline constexpr std::uint64_t kPollOpening = 0x46;
+inline constexpr std::uint64_t kPollRequeued = 0x47;
 inline constexpr std::uint64_t kLongEvent = 0x80;
 /// Largest value a mark's 56 payload bits hold.
 inline constexpr std::uint64_t kMarkLimit = (std::uint64_t{1} << 56) - 1;
@@ -63,6 +72,18 @@ inline bool fits_short(EventKind kind, TaskId task, std::uint64_t value, WakeSou
 inline std::uint64_t short_event(EventKind kind, TaskId task, std::uint64_t value, WakeSource source) noexcept {
   return static_cast<std::uint64_t>(kind) | (std::uint64_t{static_cast<std::uint8_t>(source)} << 8) |
          (value << 16) | (task << 32);
+}
+
+/// Whether a task and a value fit the fields of a one-word form (short or paired).
+inline bool fits_word(TaskId task, std::uint64_t value) noexcept { return task <= 0xFFFFFFFFu && value <= 0xFFFFu; }
+
+/// The word of a poll opening: dequeue (queue length `queued` after it), poll_start.
+inline std::uint64_t poll_opening(TaskId task, std::uint64_t queued) noexcept {
+  return kPollOpening | (queued << 16) | (task << 32);
+}
+/// The word of a requeued poll: poll_pending (`source`), enqueue (queue length `queued`).
+inline std::uint64_t poll_requeued(TaskId task, WakeSource source, std::uint64_t queued) noexcept {
+  return kPollRequeued | (std::uint64_t{static_cast<std::uint8_t>(source)} << 8) | (queued << 16) | (task << 32);
 }
 
 /// A time mark's word for `t`, or 0 when `t` needs a wide mark (negative or
@@ -115,8 +136,8 @@ void append_event(std::vector<std::uint64_t>& out, const Event& e);
 ///   Decoder d;  std::size_t at = 0;  Event e;
 ///   while (d.next(words, at, e)) use(e);
 ///
-/// Carries the current seq and time from call to call, so a stream may be decoded
-/// in pieces.
+/// Carries the current seq and time from call to call (and the second event of a
+/// paired word), so a stream may be decoded in pieces.
 class Decoder {
  public:
   Decoder() = default;
@@ -131,6 +152,9 @@ class Decoder {
  private:
   std::uint64_t seq_ = 0;
   std::chrono::nanoseconds time_{0};
+  // The second event of the paired word read last, until next() returns it.
+  Event second_;
+  bool has_second_ = false;
   // The latest calibration entry.
   std::int64_t t0_ = 0;
   std::uint64_t ticks_ = 0;
