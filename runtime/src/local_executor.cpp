@@ -215,10 +215,8 @@ void LocalCore::poll_task(TaskHeader* task) {
   // The registry's reference backs the poll and the waker lent to it.
   tls_scope.polling = task->id;
   tls_scope.woke_self = false;
-  Waker waker = WakerAccess::borrow(RawWaker{task, &local_task_waker_vtable});
-  Context cx(waker);
-  const bool done = task->vtable->poll(task, cx);
-  WakerAccess::forget(waker);
+  WakerAccess::lend(lent_.waker, RawWaker{task, &local_task_waker_vtable});
+  const bool done = task->vtable->poll(task, lent_cx_);
   if (done) {
     complete(task);
     tls_scope.polling = 0;

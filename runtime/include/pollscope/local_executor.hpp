@@ -120,6 +120,15 @@ class LocalCore final : public TaskScheduler, public ExecutorCore {
   TaskId next_id_ = 1;
   bool running_ = false;
   bool shut_down_ = false;
+  // The waker lent to the task being polled, and the Context around it: members, not
+  // locals of poll_task, since a Context's address is taken (every poll gets a
+  // reference), and in wasm that puts a local in linear memory at every poll. The
+  // waker owns nothing (WakerAccess::lend); forgotten when the core goes.
+  struct LentWaker {
+    Waker waker = Waker::noop();
+    ~LentWaker() { WakerAccess::forget(waker); }
+  } lent_;
+  Context lent_cx_{lent_.waker};
 
   // Wakes from other threads (or from this thread outside run()), with each task's
   // remote_wake_queued flag.

@@ -96,6 +96,8 @@ namespace detail {
 struct WakerAccess {
   static Waker borrow(RawWaker raw) noexcept { return Waker(raw); }
   static void forget(Waker& w) noexcept { w.raw_ = RawWaker{nullptr, nullptr}; }
+  /// Makes a lent waker stand for `raw`, releasing nothing (it owns nothing).
+  static void lend(Waker& w, RawWaker raw) noexcept { w.raw_ = raw; }
 };
 
 inline void noop_fn(const void*) noexcept {}
