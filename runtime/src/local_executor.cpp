@@ -86,24 +86,24 @@ inline void LocalCore::wake_here(TaskHeader* task, EventKind how) {
 void LocalCore::wake(TaskHeader* task, EventKind how) { wake_here(task, how); }
 
 // local_task_waker_vtable (task.hpp): the generic task waker's operations, with the
-// wakes calling LocalCore directly.
-struct LocalWaker {
-  static TaskHeader* task(const void* data) noexcept { return static_cast<TaskHeader*>(const_cast<void*>(data)); }
-  static LocalCore* core(const TaskHeader* t) noexcept { return static_cast<LocalCore*>(t->scheduler); }
-  static RawWaker clone(const void* data) noexcept { return clone_task_waker(data, &local_task_waker_vtable); }
-  static void wake(const void* data) noexcept {
-    TaskHeader* t = task(data);
-    core(t)->wake_here(t, EventKind::wake);
-    t->drop_waker();  // after the wake: see task_waker_wake
-  }
-  static void wake_by_ref(const void* data) noexcept {
-    TaskHeader* t = task(data);
-    core(t)->wake_here(t, EventKind::wake_by_ref);
-  }
-};
+// wakes calling LocalCore (final) directly.
+namespace {
+TaskHeader* local_task(const void* data) noexcept { return static_cast<TaskHeader*>(const_cast<void*>(data)); }
+LocalCore* local_core(const TaskHeader* t) noexcept { return static_cast<LocalCore*>(t->scheduler); }
+}  // namespace
 
-const RawWakerVTable local_task_waker_vtable{&LocalWaker::clone, &LocalWaker::wake, &LocalWaker::wake_by_ref,
-                                             &task_waker_drop};
+RawWaker local_task_waker_clone(const void* data) noexcept { return clone_task_waker(data, &local_task_waker_vtable); }
+
+void local_task_waker_wake(const void* data) noexcept {
+  TaskHeader* t = local_task(data);
+  local_core(t)->wake_here(t, EventKind::wake);
+  t->drop_waker();  // after the wake: see task_waker_wake
+}
+
+void local_task_waker_wake_by_ref(const void* data) noexcept {
+  TaskHeader* t = local_task(data);
+  local_core(t)->wake_here(t, EventKind::wake_by_ref);
+}
 
 void LocalCore::wake_remote(TaskHeader* task, EventKind how) {
   std::lock_guard<std::mutex> lock(remote_mutex_);

@@ -78,8 +78,9 @@ class LocalCore final : public TaskScheduler, public ExecutorCore {
     WakeSource source;
   };
 
-  // The operations of local_task_waker_vtable (task.hpp): its wakes inline wake_here.
-  friend struct LocalWaker;
+  // The wakes of local_task_waker_vtable (task.hpp), which inline wake_here.
+  friend void local_task_waker_wake(const void* data) noexcept;
+  friend void local_task_waker_wake_by_ref(const void* data) noexcept;
   /// wake()'s body, inlined into the wakers of local_task_waker_vtable.
   [[gnu::always_inline]] inline void wake_here(TaskHeader* task, EventKind how);
   void push(TaskHeader* task);  // a SCHEDULED task (see the class comment for references)

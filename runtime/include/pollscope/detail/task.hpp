@@ -428,8 +428,12 @@ inline RawWaker borrowed_task_waker(TaskHeader* task) noexcept { return RawWaker
 /// The waker of a LocalExecutor's task: the same waker, except that its wakes call
 /// LocalCore's wake directly rather than TaskScheduler's virtual one. A yield wakes
 /// at every step, and in wasm each indirect call is a table check and a frame of its
-/// own. Clones keep this vtable. Defined in local_executor.cpp.
-extern const RawWakerVTable local_task_waker_vtable;
+/// own. Clones keep this vtable. The functions are defined in local_executor.cpp.
+RawWaker local_task_waker_clone(const void* data) noexcept;
+void local_task_waker_wake(const void* data) noexcept;
+void local_task_waker_wake_by_ref(const void* data) noexcept;
+inline constexpr RawWakerVTable local_task_waker_vtable{&local_task_waker_clone, &local_task_waker_wake,
+                                                        &local_task_waker_wake_by_ref, &task_waker_drop};
 
 /// True for the waker of a task (any executor's): its data is a TaskHeader.
 inline bool is_task_waker(const RawWaker& raw) noexcept {
