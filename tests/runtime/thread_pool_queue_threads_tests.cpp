@@ -128,13 +128,9 @@ TEST_CASE("Untraced ThreadPool(2): a worker stuck in a blocking call has its que
   // The root blocks its worker until every child finished, so only the other
   // worker, by stealing, can have run them. (A fixed 300 ms block could end first
   // on a slow machine; the blocked worker would then run its queue itself.)
-  const bool children_finished = pollscope_test::eventually([&] {
-    return std::all_of(children.begin(), children.end(), [](const auto& c) { return c.is_finished(); });
-  });
-  const bool root_still_blocked = !root.is_finished();
-  hold.release();  // before any REQUIRE: the pool's destructor waits for the blocked poll
-  REQUIRE(children_finished);
-  REQUIRE(root_still_blocked);
+  const pollscope_test::HeldRootOutcome seen = pollscope_test::release_after_children(children, root, hold);
+  REQUIRE(seen.children_finished);
+  REQUIRE(seen.root_still_blocked);
   std::uint64_t sum = 0;
   for (auto& c : children) sum += c.join();
   REQUIRE(sum == 28);

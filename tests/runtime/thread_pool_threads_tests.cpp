@@ -316,15 +316,11 @@ TEST_CASE("ThreadPool: a worker stuck in a blocking call has its queued tasks st
     JoinHandle<std::uint64_t> root = pool.spawn(spawn_children_then_hold(pool, 8, children, hold, spawned));
     while (!spawned.load()) std::this_thread::sleep_for(100us);
     // The root blocks its worker until every child finished, so only the other
-    // worker, by stealing, can have run them. (A fixed 300 ms block could end first
-    // on a slow machine; the blocked worker would then run its queue itself.)
-    const bool children_finished = pollscope_test::eventually([&] {
-      return std::all_of(children.begin(), children.end(), [](const auto& c) { return c.is_finished(); });
-    });
-    const bool root_still_blocked = !root.is_finished();
-    hold.release();  // before any REQUIRE: the pool's destructor waits for the blocked poll
-    REQUIRE(children_finished);
-    REQUIRE(root_still_blocked);
+  // worker, by stealing, can have run them. (A fixed 300 ms block could end first
+  // on a slow machine; the blocked worker would then run its queue itself.)
+  const pollscope_test::HeldRootOutcome seen = pollscope_test::release_after_children(children, root, hold);
+  REQUIRE(seen.children_finished);
+  REQUIRE(seen.root_still_blocked);
     for (auto& c : children) REQUIRE(c.join() == 2);
     REQUIRE(root.join() == 0);
   }

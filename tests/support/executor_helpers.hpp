@@ -14,8 +14,10 @@
 ///  - Relay / RelayedWakes: wakes from another thread racing the end of each poll;
 ///  - status_text / eventually: a report without its poll count; waiting for another
 ///    thread's progress;
-///  - HeldBlocking: a blocking call inside a poll that lasts until the test releases it.
+///  - HeldBlocking / release_after_children: a blocking call inside a poll that lasts
+///    until the test releases it, once the children its task spawned have finished.
 /// Builds on counted.hpp and test_wakers.hpp. Only add to this file.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -471,5 +473,24 @@ class HeldBlocking {
  private:
   std::atomic<bool> released_{false};
 };
+
+/// What a test of stealing sees: a root task, holding its worker with `hold`, spawned
+/// `children` onto that worker's queue.
+struct HeldRootOutcome {
+  bool children_finished;   // all of them, while the root still held its worker
+  bool root_still_blocked;  // so only another worker, by stealing, can have run them
+};
+/// Waits (as `eventually` does) until every child finished, notes whether the root is
+/// still blocked, then releases it: before the test asserts anything, since the
+/// executor's destructor waits for the blocked poll.
+template <class Children, class Root>
+HeldRootOutcome release_after_children(const Children& children, const Root& root, HeldBlocking& hold) {
+  HeldRootOutcome outcome{};
+  outcome.children_finished =
+      eventually([&] { return std::all_of(children.begin(), children.end(), [](const auto& c) { return c.is_finished(); }); });
+  outcome.root_still_blocked = !root.is_finished();
+  hold.release();
+  return outcome;
+}
 
 }  // namespace pollscope_test
