@@ -21,10 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "pollscope/detail/scenario_json.hpp"
 #include "pollscope/engine/engine.hpp"
 #include "pollscope/engine/json.hpp"
 #include "pollscope/scenario.hpp"
-#include "../runtime/src/scenario_json.hpp"
 
 namespace {
 

@@ -4,7 +4,8 @@
 // column in the text, a path in the JSON); `check` then applies every rule that spans
 // several lines, so the text and the JSON are validated identically.
 #include "pollscope/scenario.hpp"
-#include "scenario_json.hpp"
+
+#include "pollscope/detail/scenario_json.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "../scenario_json.hpp"
+#include "pollscope/detail/scenario_json.hpp"
 
 namespace pollscope::engine {
 
