@@ -1,6 +1,6 @@
 // Tests that start a std::thread: wakes from other threads for LocalExecutor and
-// block_on, wakers outliving their executor on another thread, and TraceRecorder
-// under concurrent recording.
+// block_on, wakers outliving their executor on another thread, TraceRecorder under
+// concurrent recording, and a batch delivered before the executor parks.
 //
 // The single-threaded wasm build (Emscripten without -pthread) has no threads, so
 // this whole file compiles to nothing there (scripts/count-tests.mjs evaluates the
@@ -76,6 +76,44 @@ class ParkSignal final : public pollscope::Tracer {
  private:
   std::mutex mutex_;
   std::condition_variable cv_;
+  bool parked_ = false;
+};
+
+// Takes batches, notes each delivery ("event <kind>", or "batch of <n> ending
+// <kind>") and lets another thread wait for a batch that ends with a park: the
+// executor delivers it just before it waits.
+class BatchUntilPark final : public pollscope::Tracer {
+ public:
+  void record(const Event& event) override { note("event " + std::string(pollscope::to_string(event.kind)), false); }
+  void record_batch(const pollscope::TraceBatch& batch) override {
+    const std::vector<Event> events = batch.decode();
+    note("batch of " + std::to_string(batch.events) + " ending " + pollscope::to_string(events.back().kind),
+         events.back().kind == EventKind::park);
+  }
+  bool batched() const noexcept override { return true; }
+
+  /// Waits (at most 10 s) for a batch ending with a park; false on timeout.
+  bool wait_for_parked_batch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, 10s, [&] { return parked_; });
+  }
+  Lines deliveries() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return deliveries_;
+  }
+
+ private:
+  void note(std::string delivery, bool parks) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      deliveries_.push_back(std::move(delivery));
+      parked_ = parked_ || parks;
+    }
+    cv_.notify_all();
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  Lines deliveries_;
   bool parked_ = false;
 };
 
@@ -292,6 +330,29 @@ TEST_CASE("A wake from another thread that arrives before block_on parks is not 
 }
 
 // --- TraceRecorder ------------------------------------------------------------------
+
+TEST_CASE("A batch is delivered before the executor parks, ending with the park event", "[trace][threads]") {
+  BatchUntilPark log;
+  ExecutorOptions options;
+  options.tracer = &log;  // real clock: run() really waits for the gate's waker
+  LocalExecutor ex(options);
+  Gate gate;
+  (void)ex.spawn(gate.wait());
+  // Opened only once the batch that ends with the park has arrived: the run's events
+  // so far reach the tracer before its thread sleeps, not when run() returns.
+  bool parked_batch = false;
+  std::thread opener([&] {
+    parked_batch = log.wait_for_parked_batch();
+    gate.open();
+  });
+  REQUIRE(report_text(ex.run()) == "completed, 2 polls, stuck {}");
+  opener.join();
+  REQUIRE(parked_batch);
+  // dequeue, poll_start, the gate's waker clone, poll_pending, park; then unpark, the
+  // wake from the opener's thread, enqueue, dequeue, poll_start, poll_ready, complete.
+  REQUIRE(log.deliveries() == Lines{"event spawn", "event enqueue", "batch of 5 ending park",
+                                    "batch of 7 ending complete"});
+}
 
 TEST_CASE("TraceRecorder::events() returns a consistent copy while another thread records",
           "[trace][threads]") {

@@ -1,7 +1,8 @@
 // Tests for pollscope/trace.hpp: Event numbering, TraceRecorder, to_string,
 // format_duration and format_event, and when a tracer gets events (one by one or
-// in batches) and with which times. The test of TraceRecorder under concurrent
-// recording starts a std::thread: it lives in local_executor_threads_tests.cpp.
+// in batches) and with which times. The tests that start a std::thread (TraceRecorder
+// under concurrent recording, a batch delivered before the executor parks) live in
+// local_executor_threads_tests.cpp.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -386,19 +387,6 @@ TEST_CASE("A run queue longer than a word's 16-bit field gives the same events b
   REQUIRE(enqueues.size() == 2);
   REQUIRE(enqueues[1].value == kReadyTasks + 1);  // behind every ready task
   REQUIRE(pollscope_test::events_of(batched.events, EventKind::dequeue, 2).at(0).value == kReadyTasks);
-}
-
-TEST_CASE("A batch is delivered before the executor parks, ending with the park event", "[trace]") {
-  DeliveryLog log;
-  ExecutorOptions options;
-  options.tracer = &log;  // real clock: the executor really waits for the timer
-  LocalExecutor ex(options);
-  (void)ex.spawn(sleeps_then_yields(2ms));
-  REQUIRE(report_text(ex.run()) == "completed, 3 polls, stuck {}");
-  REQUIRE(log.deliveries.size() == 4);
-  REQUIRE(log.deliveries[2].rfind("batch of ", 0) == 0);
-  REQUIRE(log.deliveries[2].substr(log.deliveries[2].size() - 11) == "ending park");
-  REQUIRE(log.deliveries[3].substr(log.deliveries[3].size() - 15) == "ending complete");
 }
 
 TEST_CASE("A run with more events than a batch holds delivers several, numbered without gaps", "[trace]") {
