@@ -7,13 +7,8 @@
 namespace pollscope {
 
 std::vector<Event> TraceBatch::decode() const {
-  std::vector<Event> out;
-  out.reserve(events);
-  detail::trace_words::Decoder decoder(first_seq, std::chrono::nanoseconds(0));
-  std::size_t at = 0;
-  Event e;
-  while (decoder.next(words, at, e)) out.push_back(std::move(e));
-  return out;
+  return detail::trace_words::decode_all(words, events,
+                                         detail::trace_words::Decoder(first_seq, std::chrono::nanoseconds(0)));
 }
 
 void Tracer::record_batch(const TraceBatch& batch) {
@@ -41,13 +36,7 @@ void TraceRecorder::record_batch(const TraceBatch& batch) {
 
 std::vector<Event> TraceRecorder::events() const {
   std::lock_guard<detail::SpinLock> lock(lock_);
-  std::vector<Event> out;
-  out.reserve(events_);
-  detail::trace_words::Decoder decoder;
-  std::size_t at = 0;
-  Event e;
-  while (decoder.next(words_, at, e)) out.push_back(std::move(e));
-  return out;
+  return detail::trace_words::decode_all(words_, events_, detail::trace_words::Decoder());
 }
 
 std::size_t TraceRecorder::size() const {

@@ -26,6 +26,15 @@ void append_event(std::vector<std::uint64_t>& out, const Event& e) {
   }
 }
 
+std::vector<Event> decode_all(std::span<const std::uint64_t> words, std::size_t events, Decoder decoder) {
+  std::vector<Event> out;
+  out.reserve(events);
+  std::size_t at = 0;
+  Event e;
+  while (decoder.next(words, at, e)) out.push_back(std::move(e));
+  return out;
+}
+
 namespace {
 [[noreturn]] void malformed(const char* what, std::size_t at) {
   throw std::invalid_argument(std::string("malformed trace words: ") + what + " at word " + std::to_string(at));

@@ -74,11 +74,8 @@ class ExecutorCore {
   /// event needs emit() (no batch open, or no one-word form).
   bool emit_short(EventKind kind, TaskId task, std::uint64_t value = 0, WakeSource source = WakeSource::none,
                   std::uint64_t other = 0) {
-    TraceBuffer* batch = open_batch_;
-    if (batch == nullptr || !trace_words::fits_short(kind, task, value, source, other, 0)) return false;
-    if (!time_held_) mark_now();
-    batch->add_short(trace_words::short_event(kind, task, value, source));
-    if (kind == EventKind::park || batch->due()) [[unlikely]] flush_batch();
+    if (open_batch_ == nullptr || !trace_words::fits_short(kind, task, value, source, other, 0)) return false;
+    append_word(trace_words::short_event(kind, task, value, source), /*paired=*/false, kind == EventKind::park);
     return true;
   }
 
@@ -86,11 +83,8 @@ class ExecutorCore {
   /// poll_requeued) into the open batch. False, writing nothing, when no batch is
   /// open: the caller then emits the two events.
   bool emit_pair(std::uint64_t word) {
-    TraceBuffer* batch = open_batch_;
-    if (batch == nullptr) return false;
-    if (!time_held_) mark_now();
-    batch->add_pair(word);
-    if (batch->due()) [[unlikely]] flush_batch();
+    if (open_batch_ == nullptr) return false;
+    append_word(word, /*paired=*/true, /*parks=*/false);
     return true;
   }
 
@@ -185,6 +179,17 @@ class ExecutorCore {
   std::chrono::nanoseconds event_time() const noexcept { return time_held_ ? held_.time : clock_.now(); }
   /// Stamps the open batch's next event with the time now (outside a held poll).
   [[gnu::noinline]] void mark_now() { open_batch_->mark(open_batch_->stamp_now()); }
+  /// A one-word entry (a short event, or a paired word) into the open batch, at the
+  /// held time or now; the batch is handed over when due, and before a park.
+  void append_word(std::uint64_t word, bool paired, bool parks) {
+    if (!time_held_) mark_now();
+    if (paired) {
+      open_batch_->add_pair(word);
+    } else {
+      open_batch_->add_short(word);
+    }
+    if (parks || open_batch_->due()) [[unlikely]] flush_batch();
+  }
 
   void record(const Event& e) {
     Tracer* tracer = tracer_.load(std::memory_order_relaxed);

@@ -161,4 +161,7 @@ class Decoder {
   std::int64_t t1_ = 0;
 };
 
+/// Every event of `words`, decoded by `decoder` (`events`: how many to expect).
+std::vector<Event> decode_all(std::span<const std::uint64_t> words, std::size_t events, Decoder decoder);
+
 }  // namespace pollscope::detail::trace_words
